@@ -1,0 +1,3 @@
+from .export_student_hook import ExportStudentHook
+
+__all__ = ['ExportStudentHook']

@@ -1,0 +1,51 @@
+import os.path as osp
+from typing import Optional
+
+from mmengine.dist import master_only
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+
+from mmkd.registry import HOOKS
+from mmkd.utils.export import save_student, student_config
+
+
+@HOOKS.register_module()
+class ExportStudentHook(Hook):
+    """Writes the trained student next to the run when training ends.
+
+    ``<work_dir>/<out_dir>/student.pth`` (a plain host-library checkpoint: student
+    weights only, no teacher, no connectors) and ``student_config.py`` (the runner config
+    with the student as ``model``). Load them with the host library alone, e.g.
+    ``mmpretrain.apis.init_model(cfg, ckpt)`` or the host's ``tools/test.py``.
+
+    Args:
+        out_dir (str): Folder under the work dir. Defaults to ``'student'``.
+        filename (str): Checkpoint file name. Defaults to ``'student.pth'``.
+    """
+
+    priority = 'LOWEST'  # after CheckpointHook has saved the last distillation checkpoint
+
+    def __init__(self, out_dir: str = 'student', filename: str = 'student.pth',
+                 scope: Optional[str] = None):
+        self.out_dir = out_dir
+        self.filename = filename
+        self.scope = scope
+
+    @master_only
+    def after_train(self, runner) -> None:
+        from mmkd.models.distillers.model_config import host_scope
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if not hasattr(model, 'student'):
+            print_log('ExportStudentHook: the model is not a distiller; nothing to export',
+                      logger='current', level=30)
+            return
+        scope = self.scope or host_scope(model.student)
+        cfg = student_config(runner.cfg, scope)
+        meta = dict(epoch=runner.epoch, iter=runner.iter, seed=runner.seed,
+                    dataset_meta=getattr(runner.train_dataloader.dataset, 'metainfo', None))
+        ckpt, cfg_path = save_student(model.student.state_dict(), cfg,
+                                      osp.join(runner.work_dir, self.out_dir), meta,
+                                      self.filename)
+        print_log(f'exported the student to {ckpt} with config {cfg_path}',
+                  logger='current')

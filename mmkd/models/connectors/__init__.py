@@ -1,0 +1,3 @@
+from .connectors import ConvConnector, LinearConnector
+
+__all__ = ['ConvConnector', 'LinearConnector']

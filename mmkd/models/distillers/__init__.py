@@ -1,0 +1,7 @@
+from .distiller import Distiller
+from .model_config import (CheckpointMismatchError, build_model, extract_state_dict,
+                           load_config, load_weights_strict, resolve_model_cfg)
+from .taps import TapRecorder
+
+__all__ = ['Distiller', 'TapRecorder', 'CheckpointMismatchError', 'build_model',
+           'extract_state_dict', 'load_config', 'load_weights_strict', 'resolve_model_cfg']

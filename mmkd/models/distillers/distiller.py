@@ -1,0 +1,316 @@
+"""The distiller: one student, one or more teachers, taps, connectors and losses.
+
+One training step, top to bottom (:meth:`Distiller.loss`):
+
+1. route: each model takes its modality from the batch (``inputs['sar']``, or the one
+   tensor for classic compression KD);
+2. teachers: frozen ones run in eval mode under ``no_grad``; taps record their features;
+3. student: its own ``loss`` forward gives its task losses; taps record its features;
+4. connectors adapt student features to the teachers' shapes;
+5. losses read taps/connector outputs by name, each weighted and scheduled;
+6. everything is returned as one dict of ``loss*`` keys that mmengine logs and sums.
+
+Validation, testing and prediction run the student alone.
+"""
+import inspect
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.logging import MessageHub, print_log
+from mmengine.model import BaseModel
+from mmengine.structures import BaseDataElement
+
+from mmkd.registry import MODELS
+from .model_config import ModelSpec, build_model, load_weights_strict
+from .taps import TapRecorder
+
+Inputs = Union[torch.Tensor, Dict[str, torch.Tensor]]
+
+
+def _schedule_factor(schedule: Optional[dict], it: int) -> float:
+    """Weight multiplier at iteration ``it``: 0 outside [begin, end), a linear ramp over
+    ``warmup`` iterations after ``begin``, 1 otherwise."""
+    if not schedule:
+        return 1.0
+    begin, end = schedule.get('begin', 0), schedule.get('end')
+    if it < begin or (end is not None and it >= end):
+        return 0.0
+    warmup = schedule.get('warmup', 0)
+    return min(1.0, (it - begin + 1) / warmup) if warmup > 0 else 1.0
+
+
+@MODELS.register_module()
+class Distiller(BaseModel):
+    """Trains ``student`` with task losses plus distillation losses from frozen teachers.
+
+    Args:
+        student (dict | str): The student model: an inline model config or the path of
+            a config file (``'mmpretrain::resnet/resnet18_8xb32_in1k.py'``, or local).
+        teacher (dict, optional): One teacher, named ``'teacher'``; shorthand for
+            ``teachers=dict(teacher=...)``. Keys: ``model`` (dict or config path),
+            ``checkpoint`` (required unless ``trainable``), ``input`` (the batch's
+            modality key it reads; None = the same tensor as the student),
+            ``trainable`` (default False: frozen, eval mode, no_grad, outside the
+            optimizer and the checkpoints) and, for trainable teachers,
+            ``task_loss_weight`` (default 1.0; 0 disables its own task loss).
+        teachers (dict, optional): Several teachers by name, each as ``teacher``.
+        taps (dict): Feature name -> ``'<model>.<module path>'`` (see ``taps.py``).
+        connectors (dict, optional): Name -> connector config with ``source`` (a tap)
+            and optional ``like`` (a tap whose spatial size the output takes). Its
+            output is a feature under its own name.
+        losses (dict): Name -> loss config with ``inputs`` (the loss's forward argument
+            -> feature name) and optional ``schedule=dict(begin, end, warmup)`` in
+            iterations. Logged as ``loss_<name>``.
+        student_input (str, optional): Modality key the student reads; None when the
+            batch holds one tensor.
+        student_loss_weight (float): Multiplier of the student's task losses, which are
+            logged as ``student.<key>``. Defaults to 1.0.
+        data_preprocessor (dict, optional): Without ``type`` it is the student's own
+            preprocessor settings (what a runner config's top-level
+            ``data_preprocessor`` holds); with a ``type`` it is built as is and runs
+            before routing (e.g. a per-modality preprocessor for paired data).
+        init_cfg (dict, optional): mmengine init config.
+    """
+
+    def __init__(self,
+                 student: ModelSpec,
+                 teacher: Optional[dict] = None,
+                 teachers: Optional[Dict[str, dict]] = None,
+                 taps: Optional[Dict[str, Union[str, dict]]] = None,
+                 connectors: Optional[Dict[str, dict]] = None,
+                 losses: Optional[Dict[str, dict]] = None,
+                 student_input: Optional[str] = None,
+                 student_loss_weight: float = 1.0,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        own_preprocessor = data_preprocessor is not None and 'type' in data_preprocessor
+        student_model, _, _ = build_model(
+            student, 'student', None if own_preprocessor else data_preprocessor)
+        super().__init__(
+            data_preprocessor=data_preprocessor if own_preprocessor
+            else student_model.data_preprocessor,
+            init_cfg=init_cfg)
+        self.student = student_model
+        self.student_input = student_input
+        self.student_loss_weight = student_loss_weight
+
+        if teacher is not None and teachers is not None:
+            raise ValueError('give either `teacher` or `teachers`, not both')
+        teachers = dict(teacher=teacher) if teacher is not None else dict(teachers or {})
+        if 'student' in teachers:
+            raise ValueError("'student' is reserved; give the teacher another name")
+        self.teacher_cfgs: Dict[str, dict] = {}
+        self.trainable_teachers = nn.ModuleDict()
+        # Frozen teachers are deliberately *not* registered as submodules: that keeps
+        # them out of the optimizer, out of state_dict/checkpoints/exports, out of DDP's
+        # parameter sync, and safe from the runner's init_weights() and train() calls.
+        # ``_apply`` below still moves them with the distiller (.to(), .cuda(), ...).
+        object.__setattr__(self, '_frozen_teachers', {})
+        for name, cfg in teachers.items():
+            self._add_teacher(name, dict(cfg))
+
+        models = dict(student=self.student, **self.teachers)
+        self.recorder = TapRecorder(taps or {}, models)
+
+        self.connectors = nn.ModuleDict()
+        self.connector_io: Dict[str, tuple] = {}
+        for name, cfg in (connectors or {}).items():
+            cfg = dict(cfg)
+            source, like = cfg.pop('source', None), cfg.pop('like', None)
+            for role, tap in (('source', source), ('like', like)):
+                if (tap is not None or role == 'source') and tap not in self.recorder.taps:
+                    raise KeyError(f'connector {name!r}: {role}={tap!r} is not a tap; '
+                                   f'taps are {sorted(self.recorder.taps)}')
+            if name in self.recorder.taps:
+                raise ValueError(f'connector {name!r} has the name of a tap')
+            self.connectors[name] = MODELS.build(cfg)
+            self.connector_io[name] = (source, like)
+
+        features = set(self.recorder.taps) | set(self.connectors)
+        self.losses = nn.ModuleDict()
+        self.loss_inputs: Dict[str, Dict[str, str]] = {}
+        self.loss_schedules: Dict[str, Optional[dict]] = {}
+        for name, cfg in (losses or {}).items():
+            cfg = dict(cfg)
+            inputs = dict(cfg.pop('inputs', {}))
+            schedule = cfg.pop('schedule', None)
+            unknown = {arg: f for arg, f in inputs.items() if f not in features}
+            if unknown:
+                raise KeyError(f'loss {name!r} reads {unknown}, which are neither taps nor '
+                               f'connectors; features are {sorted(features)}')
+            self.losses[name] = MODELS.build(cfg)
+            params = inspect.signature(self.losses[name].forward).parameters
+            missing = [p for p, v in params.items() if v.default is inspect.Parameter.empty
+                       and v.kind is v.POSITIONAL_OR_KEYWORD and p not in inputs
+                       and p != 'data_samples']
+            if missing:
+                raise KeyError(f'loss {name!r} ({type(self.losses[name]).__name__}) needs '
+                               f'inputs for {missing}; give them in inputs=dict(...)')
+            self.loss_inputs[name] = inputs
+            self.loss_schedules[name] = schedule
+        self._checked_shapes = False
+
+    # ------------------------------------------------------------------ teachers
+    def _add_teacher(self, name: str, cfg: dict) -> None:
+        known = {'model', 'checkpoint', 'input', 'trainable', 'task_loss_weight'}
+        if 'model' not in cfg or set(cfg) - known:
+            raise KeyError(f"teacher {name!r}: expected keys {sorted(known)} ('model' "
+                           f'required), got {sorted(cfg)}')
+        what = f'teacher {name!r}'
+        model, _, _ = build_model(cfg['model'], what)
+        trainable = cfg.get('trainable', False)
+        if trainable:
+            if cfg.get('checkpoint'):
+                load_weights_strict(model, cfg['checkpoint'], what)
+            self.trainable_teachers[name] = model
+        else:
+            load_weights_strict(model, cfg.get('checkpoint'), what)
+            model.eval()
+            for p in model.parameters():
+                p.requires_grad_(False)
+            self._frozen_teachers[name] = model
+        self.teacher_cfgs[name] = cfg
+
+    @property
+    def teachers(self) -> Dict[str, nn.Module]:
+        return {**self._frozen_teachers, **dict(self.trainable_teachers.items())}
+
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        for t in self._frozen_teachers.values():
+            t._apply(fn, *args, **kwargs)
+        return self
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for t in self._frozen_teachers.values():
+            t.eval()  # BN statistics and dropout of a frozen teacher never change
+        return self
+
+    # ------------------------------------------------------------------ routing
+    @staticmethod
+    def route(inputs: Inputs, key: Optional[str], who: str) -> torch.Tensor:
+        """The part of the batch ``who`` reads."""
+        if isinstance(inputs, dict):
+            if key is None:
+                raise KeyError(f'the batch holds modalities {sorted(inputs)}; set which '
+                               f'one the {who} reads (student_input=... / teacher input=)')
+            if key not in inputs:
+                raise KeyError(f'the {who} reads modality {key!r}, but the batch holds '
+                               f'{sorted(inputs)}')
+            return inputs[key]
+        if key is not None:
+            raise KeyError(f'the {who} reads modality {key!r}, but the batch is a single '
+                           f'tensor, not a paired sample (use a paired dataset or drop '
+                           f'the modality key)')
+        return inputs
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, inputs: Inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        student_inputs = self.route(inputs, self.student_input, 'student')
+        return self.student(student_inputs, data_samples, mode=mode)
+
+    def loss(self, inputs: Inputs, data_samples: Optional[List[BaseDataElement]] = None
+             ) -> Dict[str, torch.Tensor]:
+        student_inputs = self.route(inputs, self.student_input, 'student')
+        teacher_inputs = {name: self.route(inputs, cfg.get('input'), f'teacher {name!r}')
+                          for name, cfg in self.teacher_cfgs.items()}
+        losses = {}
+        with self.recorder.recording():
+            with torch.no_grad():
+                for name, t in self._frozen_teachers.items():
+                    t(teacher_inputs[name], data_samples, mode='tensor')
+            for name, t in self.trainable_teachers.items():
+                w = self.teacher_cfgs[name].get('task_loss_weight', 1.0)
+                if w:
+                    own = t(teacher_inputs[name], data_samples, mode='loss')
+                    losses.update(self._scaled(own, w, f'{name}.'))
+                else:
+                    t(teacher_inputs[name], data_samples, mode='tensor')
+            student_losses = self.student(student_inputs, data_samples, mode='loss')
+        losses.update(self._scaled(student_losses, self.student_loss_weight, 'student.'))
+        features = self.recorder.features()
+
+        for name, connector in self.connectors.items():
+            source, like = self.connector_io[name]
+            src = features[source]
+            sizes = [None] * len(_as_list(src)) if like is None else [
+                _spatial_size(v) for v in _as_list(features[like])]
+            if len(sizes) != len(_as_list(src)):
+                raise ValueError(f'connector {name!r}: source {source!r} has '
+                                 f'{len(_as_list(src))} entries but like={like!r} has '
+                                 f'{len(sizes)}')
+            out = [connector(x, s) for x, s in zip(_as_list(src), sizes)]
+            features[name] = out if isinstance(src, (list, tuple)) else out[0]
+
+        it = MessageHub.get_current_instance().get_info('iter', 0)
+        for name, loss_fn in self.losses.items():
+            kwargs = {arg: features[f] for arg, f in self.loss_inputs[name].items()}
+            if not self._checked_shapes:
+                self._check_shapes(name, loss_fn, kwargs)
+            if 'data_samples' in inspect.signature(loss_fn.forward).parameters:
+                kwargs['data_samples'] = data_samples
+            value = loss_fn(**kwargs)
+            factor = _schedule_factor(self.loss_schedules[name], it)
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    losses[f'loss_{name}.{k}' if not k.startswith('loss') else
+                           f'loss_{name}.{k[4:].lstrip("_")}'] = v * factor
+            else:
+                losses[f'loss_{name}'] = value * factor
+        self._checked_shapes = True
+        return losses
+
+    @staticmethod
+    def _scaled(losses: dict, weight: float, prefix: str) -> dict:
+        out = {}
+        for k, v in losses.items():
+            if 'loss' in k and weight != 1.0:
+                v = [x * weight for x in v] if isinstance(v, (list, tuple)) else v * weight
+            out[prefix + k] = v
+        return out
+
+    def _check_shapes(self, name: str, loss_fn: nn.Module, kwargs: dict) -> None:
+        """On the first batch: inputs a loss compares element-wise must match in shape."""
+        pair = getattr(loss_fn, 'same_shape', None)
+        if not pair:
+            return
+        a, b = (_as_list(kwargs[p]) for p in pair)
+        fa, fb = (self.loss_inputs[name][p] for p in pair)
+        if len(a) != len(b) or any(x.shape != y.shape for x, y in zip(a, b)):
+            sa = [tuple(x.shape) for x in a]
+            sb = [tuple(y.shape) for y in b]
+            raise ValueError(
+                f'loss {name!r} ({type(loss_fn).__name__}) compares {fa!r} with shape '
+                f'{sa if len(sa) > 1 else sa[0]} and {fb!r} with shape '
+                f'{sb if len(sb) > 1 else sb[0]}; they must match. Add a connector that '
+                f'maps {fa!r} to the teacher\'s channels and size, e.g. connectors=dict('
+                f"{fa}_adapted=dict(type='mmkd.ConvConnector', source={fa!r}, like={fb!r},"
+                f' in_channels=..., out_channels=...)) and read it in the loss.')
+
+    # ------------------------------------------------------------------ loading
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                              missing_keys, unexpected_keys, error_msgs):
+        # An exported student checkpoint (plain host-library keys) loads into the
+        # distiller's student: tools/test.py and `load_from` accept either kind.
+        student_prefix = prefix + 'student.'
+        own = [k for k in state_dict if k.startswith(prefix)]
+        if own and not any(k.startswith(student_prefix) for k in own) and not any(
+                k.startswith(prefix + 'connectors.') for k in own):
+            print_log('loading a plain student checkpoint into the distiller\'s student',
+                      logger='current')
+            for k in own:
+                state_dict[student_prefix + k[len(prefix):]] = state_dict.pop(k)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs)
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _spatial_size(x: torch.Tensor):
+    return tuple(x.shape[-2:]) if x.dim() == 4 else None

@@ -1,0 +1,244 @@
+import copy
+
+import pytest
+import torch
+from conftest import batch, tiny_classifier
+from mmengine.optim import build_optim_wrapper
+
+from mmkd.models.distillers import CheckpointMismatchError, Distiller, build_model
+
+KD = dict(kd=dict(type='mmkd.KDLoss', temperature=4.0,
+                  inputs=dict(student='s_logits', teacher='t_logits')))
+LOGIT_TAPS = dict(s_logits='student.head.fc', t_logits='teacher.head.fc')
+
+
+def make_distiller(teacher_ckpt, student=None, teacher=None, **kwargs):
+    teacher = teacher or tiny_classifier(width=16)
+    kwargs.setdefault('taps', LOGIT_TAPS)
+    kwargs.setdefault('losses', KD)
+    return Distiller(
+        student=student or tiny_classifier(width=8),
+        teacher=dict(model=teacher, checkpoint=teacher_ckpt(teacher)),
+        **kwargs)
+
+
+def sgd(model):
+    return build_optim_wrapper(model, dict(optimizer=dict(type='SGD', lr=0.1,
+                                                          momentum=0.9)))
+
+
+def test_teacher_weights_and_bn_statistics_unchanged_by_training(teacher_ckpt):
+    d = make_distiller(teacher_ckpt)
+    d.train()
+    teacher = d.teachers['teacher']
+    assert not teacher.training
+    before_t = copy.deepcopy(teacher.state_dict())
+    before_s = copy.deepcopy(d.student.state_dict())
+    assert any('running_mean' in k for k in before_t)
+    optim = sgd(d)
+    for i in range(3):
+        log = d.train_step(batch(seed=i), optim)
+        assert {'loss', 'student.loss', 'loss_kd'} <= set(log)
+    for k, v in teacher.state_dict().items():
+        assert torch.equal(v, before_t[k]), f'teacher {k} changed'
+    changed = [k for k, v in d.student.state_dict().items()
+               if not torch.equal(v, before_s[k])]
+    assert any('running_mean' in k for k in changed)  # the student's BN does update
+    assert any(k.endswith('weight') for k in changed)
+
+
+def test_teacher_outside_optimizer_checkpoint_and_grads(teacher_ckpt):
+    d = make_distiller(
+        teacher_ckpt,
+        taps=dict(LOGIT_TAPS, s_feat='student.backbone.layer2',
+                  t_feat='teacher.backbone.layer2'),
+        connectors=dict(s_adapt=dict(type='mmkd.ConvConnector', source='s_feat',
+                                     in_channels=16, out_channels=32)),
+        losses=dict(KD, hint=dict(type='mmkd.FeatureMSELoss',
+                                  inputs=dict(student='s_adapt', teacher='t_feat'))))
+    optim = sgd(d)
+    in_optim = {id(p) for g in optim.optimizer.param_groups for p in g['params']}
+    teacher_params = {id(p) for p in d.teachers['teacher'].parameters()}
+    assert not in_optim & teacher_params
+    assert {id(p) for p in d.connectors.parameters()} <= in_optim
+    assert {id(p) for p in d.student.parameters()} <= in_optim
+    assert not any(k.startswith('teacher') for k in d.state_dict())
+
+    data = d.data_preprocessor(batch(), True)
+    losses = d(**data, mode='loss')
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert all(p.grad is None for p in d.teachers['teacher'].parameters())
+    assert all(p.grad is not None and p.grad.abs().sum() > 0
+               for p in d.connectors.parameters())
+    assert d.student.backbone.conv1.weight.grad.abs().sum() > 0
+
+
+def test_device_moves_include_the_frozen_teacher(teacher_ckpt):
+    d = make_distiller(teacher_ckpt)
+    d.to(torch.float64)
+    assert next(d.teachers['teacher'].parameters()).dtype == torch.float64
+    d.to(torch.float32)
+
+
+def test_routing_feeds_each_model_its_modality(teacher_ckpt):
+    d = make_distiller(teacher_ckpt, teacher=tiny_classifier(width=16, in_channels=3),
+                       student_input='sar')
+    d.teacher_cfgs['teacher']['input'] = 'optical'
+    seen = {}
+    d.student.backbone.register_forward_pre_hook(
+        lambda m, a: seen.__setitem__('student', a[0]))
+    d.teachers['teacher'].backbone.register_forward_pre_hook(
+        lambda m, a: seen.__setitem__('teacher', a[0]))
+    sar, optical = torch.randn(2, 1, 32, 32), torch.randn(2, 3, 32, 32)
+    b = batch(n=2)
+    d(dict(sar=sar, optical=optical), b['data_samples'], mode='loss')
+    assert seen['student'] is sar and seen['teacher'] is optical
+    # validation and prediction: the student alone, on its modality
+    seen.clear()
+    d(dict(sar=sar), b['data_samples'], mode='predict')
+    assert seen == {'student': sar}
+
+
+def test_missing_modality_is_one_clear_error(teacher_ckpt):
+    d = make_distiller(teacher_ckpt, student_input='sar')
+    d.teacher_cfgs['teacher']['input'] = 'optical'
+    with pytest.raises(KeyError, match=r"teacher 'teacher' reads modality 'optical', but "
+                       r"the batch holds \['sar'\]"):
+        d(dict(sar=torch.randn(2, 1, 32, 32)), batch(n=2)['data_samples'], mode='loss')
+    with pytest.raises(KeyError, match='single tensor'):
+        d(torch.randn(2, 1, 32, 32), batch(n=2)['data_samples'], mode='loss')
+
+
+def test_taps_capture_what_they_name_and_leave_no_hooks(teacher_ckpt):
+    d = make_distiller(teacher_ckpt,
+                       taps=dict(LOGIT_TAPS, s_in=dict(model='student', path='head.fc',
+                                                       io='input'),
+                                 t_stages='teacher.backbone[0]'))
+    d.eval()  # the student's BN in eval mode, so two forwards agree
+    x = torch.randn(2, 1, 32, 32)
+    samples = batch(n=2)['data_samples']
+    with d.recorder.recording():
+        d.teachers['teacher'](x, samples, mode='tensor')
+        d.student(x, samples, mode='loss')
+    f = d.recorder.features()
+    assert torch.allclose(f['s_logits'], d.student(x, mode='tensor'))
+    assert torch.allclose(f['t_logits'], d.teachers['teacher'](x, mode='tensor'))
+    assert torch.allclose(f['s_in'], d.student.neck(d.student.backbone(x))[-1])
+    assert f['t_stages'].shape == (2, 128, 1, 1)  # index into the backbone's tuple
+    models = [d.student, d.teachers['teacher']]
+    assert all(not m._forward_hooks for model in models for m in model.modules())
+
+
+def test_module_called_several_times_records_a_list(teacher_ckpt):
+    d = make_distiller(teacher_ckpt, taps=dict(LOGIT_TAPS, relu='student.backbone.relu'))
+    with d.recorder.recording():
+        d.student(torch.randn(2, 1, 32, 32), batch(n=2)['data_samples'], mode='loss')
+    assert isinstance(d.recorder.records['relu'], list)
+
+
+def test_unknown_tap_lists_near_matches(teacher_ckpt):
+    with pytest.raises(KeyError, match=r"model 'teacher' has no module "
+                       r"'backbone.layer9'.*backbone.layer"):
+        make_distiller(teacher_ckpt, taps=dict(t='teacher.backbone.layer9'))
+    with pytest.raises(KeyError, match=r"model 'tacher'"):
+        make_distiller(teacher_ckpt, taps=dict(t='tacher.backbone'))
+
+
+def test_shape_mismatch_without_connector_names_both_taps(teacher_ckpt):
+    d = make_distiller(
+        teacher_ckpt, taps=dict(s='student.backbone.layer3', t='teacher.backbone.layer3'),
+        losses=dict(hint=dict(type='mmkd.FeatureMSELoss',
+                              inputs=dict(student='s', teacher='t'))))
+    with pytest.raises(ValueError, match=r"loss 'hint' \(FeatureMSELoss\) compares 's' "
+                       r"with shape \(4, 32, 2, 2\) and 't' with shape \(4, 64, 2, 2\)"
+                       r".*connector"):
+        d.train_step(batch(), sgd(d))
+
+
+def test_connector_fixes_channels_and_resolution(teacher_ckpt):
+    d = make_distiller(
+        teacher_ckpt,
+        taps=dict(s='student.backbone.layer2', t='teacher.backbone.layer3'),
+        connectors=dict(a=dict(type='mmkd.ConvConnector', source='s', like='t',
+                               in_channels=16, out_channels=64)),
+        losses=dict(hint=dict(type='mmkd.FeatureMSELoss',
+                              inputs=dict(student='a', teacher='t'))))
+    log = d.train_step(batch(), sgd(d))
+    assert torch.isfinite(log['loss_hint'])
+
+
+def test_missing_teacher_checkpoint(tmp_path):
+    t = tiny_classifier(width=16)
+    with pytest.raises(FileNotFoundError, match=r"teacher 'teacher': checkpoint "
+                       r"'.*nope.pth' does not exist"):
+        Distiller(student=tiny_classifier(), teacher=dict(model=t, checkpoint=str(
+            tmp_path / 'nope.pth')), taps=LOGIT_TAPS, losses=KD)
+    with pytest.raises(FileNotFoundError, match='has no checkpoint'):
+        Distiller(student=tiny_classifier(), teacher=dict(model=t), taps=LOGIT_TAPS,
+                  losses=KD)
+    with pytest.raises(FileNotFoundError, match='no last_checkpoint'):
+        Distiller(student=tiny_classifier(), teacher=dict(model=t, checkpoint=str(
+            tmp_path)), taps=LOGIT_TAPS, losses=KD)
+
+
+def test_mismatched_teacher_checkpoint_lists_keys(teacher_ckpt):
+    wrong = teacher_ckpt(tiny_classifier(width=16, depth=34), 'r34.pth')
+    with pytest.raises(CheckpointMismatchError) as e:
+        Distiller(student=tiny_classifier(),
+                  teacher=dict(model=tiny_classifier(width=16), checkpoint=wrong),
+                  taps=LOGIT_TAPS, losses=KD)
+    msg = str(e.value)
+    assert 'does not match' in msg and 'unexpected keys' in msg
+    assert 'backbone.layer1.2.' in msg and 'more)' in msg
+
+
+def test_unknown_loss_and_model_types(teacher_ckpt):
+    with pytest.raises(KeyError, match='NoSuchLoss'):
+        make_distiller(teacher_ckpt, losses=dict(x=dict(type='mmkd.NoSuchLoss',
+                                                        inputs=dict())))
+    with pytest.raises(KeyError, match="student: cannot build model type 'NoSuchNet'"):
+        Distiller(student=dict(type='NoSuchNet'))
+    with pytest.raises(KeyError, match=r"loss 'kd' reads \{'teacher': 'nope'\}"):
+        make_distiller(teacher_ckpt, losses=dict(kd=dict(
+            type='mmkd.KDLoss', inputs=dict(student='s_logits', teacher='nope'))))
+    with pytest.raises(KeyError, match=r"needs inputs for \['teacher'\]"):
+        make_distiller(teacher_ckpt, losses=dict(kd=dict(
+            type='mmkd.KDLoss', inputs=dict(student='s_logits'))))
+
+
+def test_student_loss_weight_and_schedule(teacher_ckpt):
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('mmkd-test-schedule')
+    d = make_distiller(teacher_ckpt, student_loss_weight=0.1,
+                       losses=dict(kd=dict(KD['kd'], schedule=dict(begin=2, warmup=2))))
+    d.eval()
+    data = d.data_preprocessor(batch(), False)
+    ref = d.student(**data, mode='loss')['loss']
+    factors = []
+    for it in range(5):
+        hub.update_info('iter', it)
+        out = d(**data, mode='loss')
+        assert torch.allclose(out['student.loss'], 0.1 * ref)
+        factors.append(out['loss_kd'].item())
+    assert factors[0] == factors[1] == 0
+    assert factors[2] == pytest.approx(factors[4] / 2, rel=1e-5)
+    assert factors[3] == pytest.approx(factors[4], rel=1e-5)
+
+
+def test_exported_student_checkpoint_loads_into_distiller(teacher_ckpt):
+    d = make_distiller(teacher_ckpt)
+    other, _, _ = build_model(tiny_classifier(width=8), 'other')
+    d.load_state_dict(other.state_dict(), strict=True)
+    for k, v in other.state_dict().items():
+        assert torch.equal(d.student.state_dict()[k], v)
+
+
+def test_trainable_teacher_needs_no_checkpoint_and_is_trained():
+    d = Distiller(student=tiny_classifier(width=8),
+                  teacher=dict(model=tiny_classifier(width=16), trainable=True),
+                  taps=LOGIT_TAPS, losses=KD)
+    optim = sgd(d)
+    in_optim = {id(p) for g in optim.optimizer.param_groups for p in g['params']}
+    assert {id(p) for p in d.teachers['teacher'].parameters()} <= in_optim
+    log = d.train_step(batch(), optim)
+    assert 'teacher.loss' in log

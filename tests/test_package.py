@@ -1,0 +1,81 @@
+"""Registry wiring, config loading, version checks, checkpoint loading and the demo data."""
+import glob
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from conftest import REPO
+from mmengine.config import Config
+
+CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*', '*.py')))
+
+
+def test_mmkd_types_resolve_from_a_host_scope():
+    """A config with default_scope='mmpretrain' names mmkd types with the prefix, and
+    mmengine finds them through mmkd.registry's locations."""
+    from mmpretrain.registry import MODELS
+    loss = MODELS.build(dict(type='mmkd.KDLoss', temperature=2.0))
+    assert type(loss).__module__.startswith('mmkd.models.losses')
+    from mmpretrain.registry import HOOKS
+    assert HOOKS.get('mmkd.ExportStudentHook').__name__ == 'ExportStudentHook'
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO))
+def test_every_config_loads_and_builds_its_model(path, teacher_ckpt, tmp_path):
+    from mmkd.models.distillers.model_config import build_model
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmpretrain'
+    model_cfg = cfg.model
+    if model_cfg.type == 'mmkd.Distiller':
+        teacher, _, _ = build_model(model_cfg.teacher.model, 'teacher')
+        ckpt = str(tmp_path / 't.pth')
+        torch.save({'state_dict': teacher.state_dict()}, ckpt)
+        model_cfg.teacher.checkpoint = ckpt
+    model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model, _, _ = build_model(model_cfg, osp.basename(path))
+    x = torch.zeros(2, 1, 32, 32)
+    assert model(x, mode='tensor').shape == (2, 10)
+
+
+def test_version_check_names_the_package(monkeypatch):
+    from mmkd.utils import compat
+    monkeypatch.setitem(compat.REQUIRED, 'mmengine', ('9.0.0', '10.0.0'))
+    with pytest.raises(ImportError, match=r'mmkd needs mmengine>=9.0.0,<10.0.0, but '
+                       r'mmengine==0.10.\d+ is installed'):
+        compat.check_dependencies()
+
+
+def test_full_mmengine_checkpoint_loads_under_torch_weights_only_default(tmp_path):
+    """mmengine training checkpoints pickle more than tensors; torch>=2.6 refuses them
+    by default. mmkd's local loader (registered on import) loads them."""
+    import mmkd  # noqa: F401
+    from mmengine.logging import HistoryBuffer
+    from mmengine.runner.checkpoint import _load_checkpoint
+    path = str(tmp_path / 'full.pth')
+    torch.save({'state_dict': {'w': torch.ones(1)}, 'message_hub': HistoryBuffer(),
+                'meta': {'np': np.float64(1.0)}}, path)
+    with pytest.raises(Exception):
+        torch.load(path)  # torch's own default refuses it
+    assert _load_checkpoint(path, map_location='cpu')['state_dict']['w'].item() == 1
+
+
+def test_synthetic_sar_is_deterministic_and_in_custom_dataset_layout(tmp_path):
+    from mmkd.datasets.synthetic_sar import CLASSES, make_synthetic_sar, render_chip
+    a = render_chip('tank_a', np.random.default_rng(3), 32)
+    b = render_chip('tank_a', np.random.default_rng(3), 32)
+    assert a.dtype == np.uint8 and a.shape == (32, 32) and np.array_equal(a, b)
+    root = make_synthetic_sar(str(tmp_path / 's'), 2, 1, size=32)
+    assert len(glob.glob(osp.join(root, 'train', '*', '*.png'))) == 2 * len(CLASSES)
+    assert len(glob.glob(osp.join(root, 'test', '*', '*.png'))) == len(CLASSES)
+
+
+def test_student_config_drops_mmkd_parts():
+    from mmkd.utils.export import student_config
+    cfg = Config.fromfile(osp.join(REPO, 'configs/kd/kd_resnet34_resnet18-w32_synthetic-sar.py'))
+    out = student_config(cfg)
+    assert out.model.type == 'ImageClassifier'
+    assert out.model.backbone.base_channels == 32
+    assert out.default_scope == 'mmpretrain'
+    assert not out.custom_hooks
+    assert 'mmkd' not in out.pretty_text
