@@ -60,7 +60,8 @@ class Distiller(BaseModel):
             and optional ``like`` (a tap whose spatial size the output takes). Its
             output is a feature under its own name.
         losses (dict): Name -> loss config with ``inputs`` (the loss's forward argument
-            -> feature name) and optional ``schedule=dict(begin, end, warmup)`` in
+            -> a feature name, or a list of names for losses over several layers, which
+            then receive a list) and optional ``schedule=dict(begin, end, warmup)`` in
             iterations. Logged as ``loss_<name>``.
         student_input (str, optional): Modality key the student reads; None when the
             batch holds one tensor.
@@ -135,7 +136,8 @@ class Distiller(BaseModel):
             cfg = dict(cfg)
             inputs = dict(cfg.pop('inputs', {}))
             schedule = cfg.pop('schedule', None)
-            unknown = {arg: f for arg, f in inputs.items() if f not in features}
+            unknown = {arg: f for arg, f in inputs.items()
+                       if any(x not in features for x in _names(f))}
             if unknown:
                 raise KeyError(f'loss {name!r} reads {unknown}, which are neither taps nor '
                                f'connectors; features are {sorted(features)}')
@@ -248,7 +250,8 @@ class Distiller(BaseModel):
 
         it = MessageHub.get_current_instance().get_info('iter', 0)
         for name, loss_fn in self.losses.items():
-            kwargs = {arg: features[f] for arg, f in self.loss_inputs[name].items()}
+            kwargs = {arg: features[f] if isinstance(f, str) else [features[x] for x in f]
+                      for arg, f in self.loss_inputs[name].items()}
             if not self._checked_shapes:
                 self._check_shapes(name, loss_fn, kwargs)
             if 'data_samples' in inspect.signature(loss_fn.forward).parameters:
@@ -306,6 +309,11 @@ class Distiller(BaseModel):
                 state_dict[student_prefix + k[len(prefix):]] = state_dict.pop(k)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
                                       missing_keys, unexpected_keys, error_msgs)
+
+
+def _names(f):
+    """A loss input names one feature or a list of features (multi-layer losses)."""
+    return [f] if isinstance(f, str) else list(f)
 
 
 def _as_list(x):
