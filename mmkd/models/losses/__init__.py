@@ -8,7 +8,18 @@ from .pkt_loss import PKTLoss
 from .rkd_loss import RKDLoss
 from .sp_loss import SPLoss
 from .vid_loss import VIDLoss
+from .afkd_loss import AFKDLoss
+from .alkd_loss import ALKDLoss
+from .crd_loss import CRDLoss
+from .dcm_loss import DCMLoss
+from .sem_loss import SEMLoss
+from .semckd_loss import SemCKDLoss
+from .qfl_soft_target_loss import QFLSoftTargetLoss
+from .pdf_distil_loss import PDFDistilLoss
+from .defeat_loss import DeFeatLoss
 
 __all__ = ['KDLoss', 'FeatureMSELoss']
 __all__ += ['ATLoss', 'NSTLoss', 'SPLoss', 'PKTLoss', 'RKDLoss', 'CCLoss', 'FSPLoss',
             'VIDLoss']
+__all__ += ['CRDLoss', 'SemCKDLoss', 'ALKDLoss', 'AFKDLoss', 'SEMLoss', 'DCMLoss']
+__all__ += ['QFLSoftTargetLoss', 'PDFDistilLoss', 'DeFeatLoss']
