@@ -15,7 +15,8 @@ data_preprocessor = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile', color_type='grayscale'),
     dict(type='Resize', scale=(chip_size, chip_size)),
-    dict(type='RandomFlip', prob=0.5, direction='vertical'),
+    # no flips: several classes are mirror images of each other (the layout of their
+    # scatterers is chiral), so a flip would turn one class into another
     dict(type='PackInputs'),
 ]
 test_pipeline = [
