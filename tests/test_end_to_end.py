@@ -54,7 +54,10 @@ def run_cfg(config, work_dir, opts):
 
 
 def run_tool(args, cwd=REPO, env=None, timeout=600):
-    full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
+    # tools import mmkd: the checkout under test, not an older installed copy
+    # (mim runs the installed package by design; tools/setup_env.sh reinstalls it)
+    full_env = dict(os.environ, PYTHONUNBUFFERED='1', PYTHONPATH=REPO)
+    full_env.update(env or {})
     proc = subprocess.run(args, cwd=cwd, env=full_env, capture_output=True, text=True,
                           timeout=timeout)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]

@@ -27,6 +27,8 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the directory to save logs and metrics')
     parser.add_argument('--out', help='dump the predictions to this pickle file')
+    parser.add_argument('--member', help='MutualDistiller configs: the model to test '
+                        '(default: its eval_model)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value pairs (xxx=yyy format)')
@@ -46,7 +48,13 @@ def main():
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if is_distillation_config(cfg):
-        cfg = student_config(cfg)
+        member = args.member
+        if member is None and cfg.model.type.endswith('MutualDistiller'):
+            member = cfg.model.get('eval_model') or list(cfg.model.models)[-1]
+        cfg = student_config(cfg, member=member)
+        prefix = f'members.{member}.' if member else 'student.'
+    else:
+        prefix = 'student.'
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -61,7 +69,7 @@ def main():
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    load_weights_strict(model, args.checkpoint, 'the student')
+    load_weights_strict(model, args.checkpoint, 'the student', prefix)
     metrics = runner.test()
     return metrics
 

@@ -18,13 +18,31 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmkd.version import __version__
 
-DISTILLER_TYPES = ('Distiller', 'mmkd.Distiller')
+DISTILLER_TYPES = ('Distiller', 'MutualDistiller')
 
 
 def is_distillation_config(cfg: Config) -> bool:
     model = cfg.get('model') or {}
-    return isinstance(model, dict) and str(model.get('type', '')).split('.')[-1] in (
-        t.split('.')[-1] for t in DISTILLER_TYPES)
+    return isinstance(model, dict) and str(model.get('type', '')).split('.')[-1] in \
+        DISTILLER_TYPES
+
+
+def member_names(cfg: Config) -> list:
+    """The models a distillation config exports: ``[None]`` for a Distiller (its
+    student), the model names for a MutualDistiller."""
+    if str(cfg.model.get('type', '')).endswith('MutualDistiller'):
+        return list(cfg.model['models'])
+    return [None]
+
+
+def _member_spec(dist: dict, member):
+    if str(dist.get('type', '')).endswith('MutualDistiller'):
+        if member not in dist['models']:
+            raise KeyError(f'name the model to export: one of {list(dist["models"])} '
+                           f'(got {member!r})')
+        m = dist['models'][member]
+        return m['model'], m.get('input')
+    return dist['student'], dist.get('student_input')
 
 
 def _is_mmkd_type(cfg) -> bool:
@@ -34,12 +52,14 @@ def _is_mmkd_type(cfg) -> bool:
     return getattr(t, '__module__', '').startswith('mmkd')
 
 
-def student_config(cfg: Config, scope: Optional[str] = None) -> Config:
+def student_config(cfg: Config, scope: Optional[str] = None,
+                   member: Optional[str] = None) -> Config:
     """The runner config of the student alone, derived from a distillation config.
 
     Args:
         cfg: A config whose ``model`` is an mmkd distiller.
         scope: The host library's scope; inferred from the student config when None.
+        member: For a ``MutualDistiller``, the name of the model to export.
     """
     from mmkd.models.distillers.model_config import resolve_model_cfg
     if not is_distillation_config(cfg):
@@ -49,8 +69,21 @@ def student_config(cfg: Config, scope: Optional[str] = None) -> Config:
     dp = dist.get('data_preprocessor')
     if dp is not None and 'type' in dp:
         dp = None  # a distiller-level (e.g. per-modality) preprocessor is not the student's
-    model_cfg, student_scope = resolve_model_cfg(dist['student'], dp)
+    student_spec, student_input = _member_spec(dist, member)
+    paired_dp = dist.get('data_preprocessor')
+    if paired_dp is not None and 'preprocessors' in paired_dp:
+        if student_input not in paired_dp['preprocessors']:
+            raise KeyError(f'student_input {student_input!r} has no entry in the paired '
+                           f'data preprocessor ({sorted(paired_dp["preprocessors"])})')
+        dp = paired_dp['preprocessors'][student_input]
+    model_cfg, student_scope = resolve_model_cfg(student_spec, dp)
+    if paired_dp is not None and 'preprocessors' in paired_dp:
+        model_cfg['data_preprocessor'] = ConfigDict(dp)
     out.model = model_cfg
+    if student_input is not None:
+        for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            if out.get(split) and out[split].get('dataset'):
+                _single_modality_dataset(out[split].dataset, student_input)
     out.default_scope = scope or student_scope or (
         cfg.get('default_scope') if cfg.get('default_scope') != 'mmkd' else None)
     if out.default_scope is None:
@@ -72,6 +105,82 @@ def student_config(cfg: Config, scope: Optional[str] = None) -> Config:
         print_log(f'the exported student config still names mmkd types, so loading it '
                   f'will need mmkd: {left[:3]}', logger='current', level=30)
     return out
+
+
+def _type_name(t: dict) -> str:
+    return str(t.get('type', '')).split('.')[-1]
+
+
+def _prune_pipeline(pipeline, modality: str) -> list:
+    """A paired pipeline restricted to one modality (still mmkd transforms)."""
+    out = []
+    for t in pipeline:
+        t = dict(t)
+        name = _type_name(t)
+        if name == 'LoadMultiModalImages':
+            t['modalities'] = [modality]
+        elif name == 'PerModality':
+            mods = t['modality'] if isinstance(t['modality'], (list, tuple)) else [
+                t['modality']]
+            if modality not in mods:
+                continue
+            t['modality'] = modality
+        elif name == 'SARIntensityScale' and t.get('modality', 'sar') != modality:
+            continue
+        out.append(t)
+    return out
+
+
+def _host_pipeline(pipeline, modality: str):
+    """The host-library equivalent of a pruned paired pipeline, or None when a
+    transform has no host equivalent (SAR scaling, simulated SAR, ratio crops)."""
+    out = []
+    for t in pipeline:
+        name = _type_name(t)
+        if name == 'LoadMultiModalImages':
+            color = t.get('color_type', 'unchanged')
+            color = color.get(modality, 'unchanged') if isinstance(color, dict) else color
+            out.append(dict(type='LoadImageFromFile', color_type=color))
+        elif name == 'PairedResize':
+            sizes = t['sizes']
+            size = sizes.get(modality) if isinstance(sizes, dict) else sizes
+            if size is not None:
+                h, w = (size, size) if isinstance(size, int) else size
+                out.append(dict(type='Resize', scale=(w, h)))
+        elif name == 'PerModality':
+            out.extend(t['transforms'])
+        elif name == 'PackMultiModalInputs':
+            out.append(dict(type='PackInputs'))
+        elif str(t.get('type', '')).startswith('mmkd.'):
+            return None
+        else:
+            out.append(t)
+    return out
+
+
+def _single_modality_dataset(dataset: dict, modality: str) -> None:
+    """Make a paired (mmkd) dataset config read only the student's modality: a host
+    ``CustomDataset`` where the layout allows (class sub-folders, no SAR-specific
+    transform), else the paired dataset restricted to that modality."""
+    if _type_name(dataset) != 'PairedClsDataset':
+        return
+    pipeline = dataset.get('pipeline', [])
+    if any(_type_name(t) == 'SimulateSAR' for t in pipeline):
+        return  # the student's input is rendered from another modality: keep the pair
+    pruned = _prune_pipeline(pipeline, modality)
+    host = _host_pipeline(pruned, modality)
+    if dataset.get('class_subfolders') and host is not None:
+        new = dict(type='CustomDataset', data_root=dataset.get('data_root', ''),
+                   data_prefix=dataset['folders'][modality], with_label=True,
+                   pipeline=host)
+        for k in ('classes', 'metainfo', 'indices', 'test_mode'):
+            if k in dataset:
+                new[k] = dataset[k]
+        dataset.clear()
+        dataset.update(new)
+    else:
+        dataset['modalities'] = [modality]
+        dataset['pipeline'] = pruned
 
 
 def _plain(value):
@@ -101,14 +210,16 @@ def save_student(state_dict: dict, cfg: Config, out_dir: str, meta: Optional[dic
 
 
 def export_checkpoint(cfg: Config, checkpoint: str, out_dir: str,
-                      scope: Optional[str] = None) -> Tuple[str, str]:
-    """Export the student of any distillation (or plain) checkpoint."""
+                      scope: Optional[str] = None,
+                      member: Optional[str] = None) -> Tuple[str, str]:
+    """Export the student of any distillation (or plain) checkpoint (for a
+    MutualDistiller, the model named ``member``)."""
     from mmkd.models.distillers.model_config import (extract_state_dict,
                                                      resolve_checkpoint)
     checkpoint = resolve_checkpoint(checkpoint)
     ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-    sd = extract_state_dict(ckpt)
+    sd = extract_state_dict(ckpt, f'members.{member}.' if member else 'student.')
     meta = dict(ckpt.get('meta', {}) or {})
     keep = {k: meta[k] for k in ('epoch', 'iter', 'dataset_meta', 'seed') if k in meta}
     keep['exported_from'] = osp.abspath(checkpoint)
-    return save_student(sd, student_config(cfg, scope), out_dir, keep)
+    return save_student(sd, student_config(cfg, scope, member), out_dir, keep)

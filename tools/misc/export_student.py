@@ -11,7 +11,7 @@ import os.path as osp
 from mmengine.config import Config
 
 import mmkd  # noqa: F401
-from mmkd.utils.export import export_checkpoint
+from mmkd.utils.export import export_checkpoint, member_names
 
 
 def main():
@@ -20,11 +20,18 @@ def main():
     parser.add_argument('checkpoint', help='a distillation (or student) checkpoint')
     parser.add_argument('--out-dir', help='output folder')
     parser.add_argument('--scope', help='host library scope (inferred by default)')
+    parser.add_argument('--member', nargs='*',
+                        help='MutualDistiller: the models to export (default: all)')
     args = parser.parse_args()
+    cfg = Config.fromfile(args.config)
     out_dir = args.out_dir or osp.join(osp.dirname(osp.abspath(args.checkpoint)), 'student')
-    ckpt, cfg = export_checkpoint(Config.fromfile(args.config), args.checkpoint, out_dir,
-                                  args.scope)
-    print(f'student checkpoint: {ckpt}\nstudent config:     {cfg}')
+    members = args.member or member_names(cfg)
+    for m in members:
+        ckpt, cfg_path = export_checkpoint(cfg, args.checkpoint,
+                                           osp.join(out_dir, m) if m else out_dir,
+                                           args.scope, m)
+        print(f'{"model " + m if m else "student"} checkpoint: {ckpt}\n'
+              f'{"model " + m if m else "student"} config:     {cfg_path}')
 
 
 if __name__ == '__main__':

@@ -12,7 +12,8 @@ from mmkd.utils.export import save_student, student_config
 
 @HOOKS.register_module()
 class ExportStudentHook(Hook):
-    """Writes the trained student next to the run when training ends.
+    """Writes the trained student next to the run when training ends (for a
+    ``MutualDistiller``, every model, in ``<out_dir>/<model name>/``).
 
     ``<work_dir>/<out_dir>/student.pth`` (a plain host-library checkpoint: student
     weights only, no teacher, no connectors) and ``student_config.py`` (the runner config
@@ -36,16 +37,20 @@ class ExportStudentHook(Hook):
     def after_train(self, runner) -> None:
         from mmkd.models.distillers.model_config import host_scope
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        if not hasattr(model, 'student'):
+        if hasattr(model, 'export_members'):  # MutualDistiller: every model
+            members = {n: m for n, (m, _) in model.export_members().items()}
+        elif hasattr(model, 'student'):
+            members = {None: model.student}
+        else:
             print_log('ExportStudentHook: the model is not a distiller; nothing to export',
                       logger='current', level=30)
             return
-        scope = self.scope or host_scope(model.student)
-        cfg = student_config(runner.cfg, scope)
         meta = dict(epoch=runner.epoch, iter=runner.iter, seed=runner.seed,
                     dataset_meta=getattr(runner.train_dataloader.dataset, 'metainfo', None))
-        ckpt, cfg_path = save_student(model.student.state_dict(), cfg,
-                                      osp.join(runner.work_dir, self.out_dir), meta,
-                                      self.filename)
-        print_log(f'exported the student to {ckpt} with config {cfg_path}',
-                  logger='current')
+        for name, student in members.items():
+            cfg = student_config(runner.cfg, self.scope or host_scope(student), name)
+            out_dir = osp.join(runner.work_dir, self.out_dir, *([name] if name else []))
+            ckpt, cfg_path = save_student(student.state_dict(), cfg, out_dir, meta,
+                                          self.filename)
+            print_log(f'exported {"model " + repr(name) if name else "the student"} to '
+                      f'{ckpt} with config {cfg_path}', logger='current')

@@ -1,7 +1,8 @@
 from .distiller import Distiller
+from .mutual_distiller import MutualDistiller
 from .model_config import (CheckpointMismatchError, build_model, extract_state_dict,
                            load_config, load_weights_strict, resolve_model_cfg)
 from .taps import TapRecorder
 
-__all__ = ['Distiller', 'TapRecorder', 'CheckpointMismatchError', 'build_model',
+__all__ = ['Distiller', 'MutualDistiller', 'TapRecorder', 'CheckpointMismatchError', 'build_model',
            'extract_state_dict', 'load_config', 'load_weights_strict', 'resolve_model_cfg']

@@ -174,6 +174,15 @@ class Distiller(BaseModel):
             self._frozen_teachers[name] = model
         self.teacher_cfgs[name] = cfg
 
+    def init_weights(self):
+        # The runner calls init_weights() after building the model; a trainable teacher
+        # that starts from a checkpoint must keep those weights.
+        super().init_weights()
+        for name, t in self.trainable_teachers.items():
+            if self.teacher_cfgs[name].get('checkpoint'):
+                load_weights_strict(t, self.teacher_cfgs[name]['checkpoint'],
+                                    f'teacher {name!r}')
+
     @property
     def teachers(self) -> Dict[str, nn.Module]:
         return {**self._frozen_teachers, **dict(self.trainable_teachers.items())}

@@ -83,16 +83,16 @@ def host_scope(model: nn.Module, fallback: Optional[str] = None) -> Optional[str
     return top if top in ('mmpretrain', 'mmdet', 'mmseg', 'mmengine') else fallback
 
 
-def extract_state_dict(checkpoint: dict) -> dict:
+def extract_state_dict(checkpoint: dict, prefix: str = 'student.') -> dict:
     """The model weights of an mmengine, exported-student or distillation checkpoint.
 
-    A distillation checkpoint's student weights (``student.*``) are returned without the
-    prefix, so a distilled student can teach the next run.
+    A distillation checkpoint's student weights (``student.*``, or ``prefix``) are
+    returned without the prefix, so a distilled student can teach the next run.
     """
     sd = checkpoint.get('state_dict', checkpoint.get('model', checkpoint))
     sd = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in sd.items()}
-    if sd and any(k.startswith('student.') for k in sd):
-        sd = {k[len('student.'):]: v for k, v in sd.items() if k.startswith('student.')}
+    if sd and any(k.startswith(prefix) for k in sd):
+        sd = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
     return sd
 
 
@@ -128,15 +128,19 @@ def _summarise(keys, limit=8):
     return ', '.join(keys[:limit]) + more
 
 
-def load_weights_strict(model: nn.Module, checkpoint_path: str, what: str) -> None:
-    """Load every weight of ``model`` from ``checkpoint_path`` or raise one clear error."""
+def load_weights_strict(model: nn.Module, checkpoint_path: str, what: str,
+                        prefix: str = 'student.') -> None:
+    """Load every weight of ``model`` from ``checkpoint_path`` or raise one clear error.
+
+    A distillation checkpoint contributes the weights under ``prefix`` (its student).
+    """
     if not checkpoint_path:
         raise FileNotFoundError(
             f'{what} has no checkpoint. A frozen teacher needs trained weights: set '
             f'`checkpoint=` to a file from a previous run, or `trainable=True` to train '
             f'it alongside the student.')
     checkpoint_path = resolve_checkpoint(checkpoint_path, what)
-    sd = extract_state_dict(_load_checkpoint(checkpoint_path, map_location='cpu'))
+    sd = extract_state_dict(_load_checkpoint(checkpoint_path, map_location='cpu'), prefix)
     own = model.state_dict()
     missing = [k for k in own if k not in sd]
     unexpected = [k for k in sd if k not in own]

@@ -1,0 +1,32 @@
+# CMKD-m: the EO and simulated-SAR models take turns as teacher and student. Each round:
+# the EO model learns from the SAR model (lower alpha: the weaker modality teaches), then
+# the SAR model learns from the EO model (higher alpha). Both start from their supervised
+# checkpoints (the paper starts the EO model from the SAR-pretrained weights, which needs
+# equal input channels: see cmkd-m_resnet34_mavoc.py; here EO is RGB and SAR grey).
+_base_ = [
+    '../_base_/models/cmkd_resnet34.py',
+    '../_base_/datasets/cifar10_eo_simsar.py',
+    '../_base_/schedules/cmkd_sgd_60e.py',
+    'mmpretrain::_base_/default_runtime.py',
+]
+epochs_per_phase = 10
+model = dict(
+    type='mmkd.MutualDistiller',
+    models=dict(
+        eo=dict(model={{_base_.eo_model}}, input='eo',
+                checkpoint='work_dirs/resnet34_cifar10-eo_supervised'),
+        sar=dict(model={{_base_.sar_model}}, input='sar',
+                 checkpoint='work_dirs/resnet34_cifar10-simsar_supervised')),
+    phases=[
+        dict(student='eo', teacher='sar', epochs=epochs_per_phase, alpha=0.3),
+        dict(student='sar', teacher='eo', epochs=epochs_per_phase, alpha=0.7),
+    ],
+    rounds=3,
+    loss=dict(type='mmkd.CMKDLoss', num_classes=10, temperature=4.0),
+    eval_model='sar',
+    data_preprocessor={{_base_.paired_preprocessor}})
+train_cfg = dict(max_epochs=60, val_interval=10)
+custom_hooks = [dict(type='mmkd.RoleSwapHook'),
+                dict(type='mmkd.ClassWeightsHook', formula='inverse'),
+                dict(type='mmkd.ExportStudentHook')]
+default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=1), logger=dict(interval=50))

@@ -1,0 +1,12 @@
+# Distillation on *unlabelled* pairs (e.g. the PBVS 2022 test pairs, EO/EO_<id>.png and
+# SAR/SAR_<id>.png): the student learns from the teacher's soft labels alone (the
+# weighted CE term is 0 without labels; the KL term is weighted by the teacher's
+# predicted class).
+_base_ = ['./cmkd-s_resnet34_mavoc.py']
+data_root = 'data/mavoc_pbvs2022_test'
+train_dataloader = dict(
+    dataset=dict(_delete_=True, type='mmkd.PairedClsDataset', modalities=('eo', 'sar'),
+                 data_root=data_root, folders=dict(eo='EO', sar='SAR'),
+                 id_patterns={{_base_.id_patterns}}, classes={{_base_.classes}},
+                 pipeline={{_base_.train_pipeline}}))
+custom_hooks = [dict(type='mmkd.ExportStudentHook')]  # no labels to count classes from

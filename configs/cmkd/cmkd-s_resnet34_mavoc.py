@@ -1,0 +1,29 @@
+# CMKD-s on the challenge layout, as the brief states it: a SAR teacher (ResNet-34,
+# pre-trained on EO then trained on SAR; give its checkpoint) teaches the EO student
+# with class-weighted KL + CE. Swap `input`/`student_input` for the other direction.
+_base_ = [
+    '../_base_/models/cmkd_resnet34.py',
+    '../_base_/datasets/mavoc_eo_sar.py',
+    '../_base_/schedules/cmkd_sgd_60e.py',
+    'mmpretrain::_base_/default_runtime.py',
+]
+model = dict(
+    type='mmkd.Distiller',
+    student={{_base_.sar_model}},  # the challenge's EO chips are grey too: one band
+    student_input='eo',
+    teacher=dict(model={{_base_.sar_model}}, input='sar',
+                 checkpoint='work_dirs/resnet34_mavoc-sar_teacher'),
+    taps=dict(s_logits='student.head.fc', t_logits='teacher.head.fc'),
+    losses=dict(cmkd=dict(type='mmkd.CMKDLoss', num_classes=10, alpha=0.5,
+                          temperature=4.0,
+                          inputs=dict(student='s_logits', teacher='t_logits'))),
+    student_loss_weight=0.,
+    data_preprocessor={{_base_.paired_preprocessor}})
+# The challenge's test labels are not public: validate on a held-out part of train by
+# giving your own split, or train without validation (as here).
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
+custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse'),
+                dict(type='mmkd.ExportStudentHook')]
+default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=1), logger=dict(interval=50))

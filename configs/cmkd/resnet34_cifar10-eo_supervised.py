@@ -1,0 +1,16 @@
+# The EO teacher of the CIFAR-10 EO / simulated-SAR benchmark: ResNet-34 on EO alone.
+# A Distiller with no teacher trains its student on one modality of the paired batch and
+# exports it like any other run.
+_base_ = [
+    '../_base_/models/cmkd_resnet34.py',
+    '../_base_/datasets/cifar10_eo_simsar.py',
+    '../_base_/schedules/cmkd_sgd_60e.py',
+    'mmpretrain::_base_/default_runtime.py',
+]
+model = dict(
+    type='mmkd.Distiller',
+    student={{_base_.eo_model}},
+    student_input='eo',
+    data_preprocessor={{_base_.paired_preprocessor}})
+custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=1), logger=dict(interval=50))

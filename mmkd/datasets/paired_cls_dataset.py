@@ -1,0 +1,285 @@
+"""Paired multimodal classification data: one image per modality, one label.
+
+Three layouts, as users have them (``modalities`` names the keys, e.g. ``('eo', 'sar')``):
+
+(a) an annotation file (``ann_file``): ``.json`` holding a list of
+    ``{"eo": path, "sar": path, "label": int or class name}`` (label optional), or a text
+    file with one sample per line: the paths in ``modalities`` order, then the label
+    (optional), separated by whitespace or commas;
+(b) one folder per modality with files matched by id (``folders=dict(eo='EO',
+    sar='SAR')``, ``id_patterns=dict(eo=r'EO_(.+)\\.png', sar=r'SAR_(.+)\\.png')``: the
+    NTIRE/PBVS challenge layout), labels from ``label_file`` (CSV ``id,label``) or absent;
+(c) class sub-folders per modality (``folders`` as in (b), files inside
+    ``<folder>/<class>/`` matched by ``id_patterns`` or by file stem); a folder is named
+    by the class name or by the class index (the challenge's ``EO/0/``, ``EO/1/``).
+
+A sample whose partner is missing is never silently mismatched: ``on_unpaired='error'``
+(default) raises naming the file; ``'skip'`` drops it and logs how many were skipped per
+modality. Each data info is ``{'img_path': {modality: path}, 'gt_label': int}`` (no
+``gt_label`` when unlabelled), plus ``sample_idx``.
+"""
+import csv
+import json
+import os
+import os.path as osp
+import re
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.logging import print_log
+from mmpretrain.datasets import BaseDataset
+
+from mmkd.registry import DATASETS
+
+IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.npy')
+
+
+class UnpairedSampleError(FileNotFoundError):
+    """A modality of a sample has no partner file."""
+
+
+@DATASETS.register_module()
+class PairedClsDataset(BaseDataset):
+    """Paired multimodal classification dataset (see the module docstring).
+
+    Args:
+        modalities (Sequence[str]): Modality keys, e.g. ``('eo', 'sar')``. Give a subset
+            (``('sar',)``) to read only what a model needs at test time.
+        data_root (str): Root folder; relative paths are joined to it.
+        ann_file (str): Layout (a): the annotation file.
+        folders (dict): Layouts (b)/(c): modality -> folder under ``data_root``.
+        id_patterns (dict, optional): modality -> regex whose first group is the pairing
+            id; default: the file stem.
+        label_file (str, optional): Layout (b): CSV of ``id,label`` (header allowed).
+        class_subfolders (bool): Layout (c) when True.
+        on_unpaired (str): ``'error'`` or ``'skip'``.
+        max_per_class (int, optional): Keep at most this many samples of each class
+            (the first in file order), for balanced subsets of large datasets.
+        ann_columns (Sequence[str], optional): Layout (a), text files: the modality of
+            each path column, when the file lists more modalities than are read (a
+            test config reading only ``'sar'`` from an ``eo sar label`` file). Default:
+            ``modalities``.
+        classes (Sequence[str] | str, optional): Class names (else from layout (c) folder
+            names, or ``metainfo``).
+        **kwargs: Passed to mmpretrain's ``BaseDataset`` (``pipeline``, ``test_mode``,
+            ``metainfo``, ``indices``, ``lazy_init`` ...).
+    """
+
+    def __init__(self,
+                 modalities: Sequence[str],
+                 data_root: str = '',
+                 ann_file: str = '',
+                 folders: Optional[Dict[str, str]] = None,
+                 id_patterns: Optional[Dict[str, str]] = None,
+                 label_file: Optional[str] = None,
+                 class_subfolders: bool = False,
+                 on_unpaired: str = 'error',
+                 ann_columns: Optional[Sequence[str]] = None,
+                 max_per_class: Optional[int] = None,
+                 classes=None,
+                 **kwargs):
+        if not modalities:
+            raise ValueError('PairedClsDataset needs at least one modality')
+        if on_unpaired not in ('error', 'skip'):
+            raise ValueError(f"on_unpaired must be 'error' or 'skip', got {on_unpaired!r}")
+        if not ann_file and not folders:
+            raise ValueError('give either ann_file (layout a) or folders (layouts b, c)')
+        if folders is not None:
+            missing = [m for m in modalities if m not in folders]
+            if missing:
+                raise KeyError(f'folders has no entry for modalities {missing}; it has '
+                               f'{sorted(folders)}')
+        self.modalities = tuple(modalities)
+        self.ann_columns = tuple(ann_columns or modalities)
+        self.max_per_class = max_per_class
+        self.folders = dict(folders or {})
+        self.id_patterns = {m: re.compile(p) for m, p in (id_patterns or {}).items()}
+        self.label_file = label_file
+        self.class_subfolders = class_subfolders
+        self.on_unpaired = on_unpaired
+        self.skipped: Dict[str, int] = {}
+        super().__init__(ann_file=ann_file, data_root=data_root, classes=classes,
+                         **kwargs)
+
+    # ------------------------------------------------------------------ helpers
+    def _abs(self, path: str) -> str:
+        return path if osp.isabs(path) else osp.join(self.data_root, path)
+
+    def _label(self, value, where: str) -> int:
+        if value is None or value == '':
+            return -1
+        if isinstance(value, int) or str(value).lstrip('-').isdigit():
+            return int(value)
+        classes = self.CLASSES if self._metainfo.get('classes') else None
+        if classes and value in classes:
+            return list(classes).index(value)
+        raise ValueError(f'{where}: label {value!r} is neither an index nor a known class '
+                         f'name ({list(classes) if classes else "no classes given"})')
+
+    def _pair_id(self, modality: str, filename: str) -> Optional[str]:
+        pattern = self.id_patterns.get(modality)
+        if pattern is None:
+            return osp.splitext(filename)[0]
+        m = pattern.fullmatch(filename) or pattern.search(filename)
+        return m.group(1) if m else None
+
+    def _scan(self, modality: str, folder: str) -> Dict[str, str]:
+        """id -> path for the image files of one modality folder (recursively for (c))."""
+        root = self._abs(folder)
+        if not osp.isdir(root):
+            raise FileNotFoundError(f'modality {modality!r}: folder {root!r} does not exist')
+        found = {}
+        for dirpath, _, files in os.walk(root):
+            for fn in sorted(files):
+                if not fn.lower().endswith(IMG_EXTENSIONS):
+                    continue
+                pid = self._pair_id(modality, fn)
+                if pid is None:
+                    continue
+                rel = osp.relpath(dirpath, root)
+                key = pid if not self.class_subfolders else f'{rel}/{pid}'
+                if key in found:
+                    raise ValueError(f'modality {modality!r}: two files share the id '
+                                     f'{key!r}: {found[key]} and {osp.join(dirpath, fn)}')
+                found[key] = osp.join(dirpath, fn)
+        return found
+
+    def _unpaired(self, modality: str, path: str, partner: str):
+        if self.on_unpaired == 'error':
+            raise UnpairedSampleError(
+                f'{path} ({modality}) has no {partner} partner; fix the data or set '
+                f"on_unpaired='skip' to drop such samples (they are counted and logged)")
+        self.skipped[modality] = self.skipped.get(modality, 0) + 1
+
+    # ------------------------------------------------------------------ loading
+    def load_data_list(self) -> List[dict]:
+        if self.ann_file:
+            infos = self._load_annotation_file()
+        else:
+            infos = self._load_folders()
+        if self.skipped:
+            print_log(f'PairedClsDataset: skipped unpaired samples per modality that '
+                      f'had a file: {self.skipped}', logger='current', level=30)
+        if self.max_per_class is not None:
+            seen: Dict[int, int] = {}
+            kept = []
+            for info in infos:
+                lab = info.get('gt_label', -1)
+                seen[lab] = seen.get(lab, 0) + 1
+                if seen[lab] <= self.max_per_class:
+                    kept.append(info)
+            infos = kept
+        if not infos:
+            raise ValueError(f'PairedClsDataset found no paired samples for modalities '
+                             f'{self.modalities} (data_root={self.data_root!r})')
+        return infos
+
+    def _load_annotation_file(self) -> List[dict]:
+        path = self.ann_file
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'annotation file {path!r} does not exist')
+        rows = []
+        if path.endswith('.json'):
+            with open(path) as f:
+                for i, item in enumerate(json.load(f)):
+                    rows.append((f'{path}[{i}]', item, item.get('label')))
+        else:
+            with open(path) as f:
+                for i, line in enumerate(f):
+                    parts = [p for p in re.split(r'[,\s]+', line.strip()) if p]
+                    if not parts or parts[0].startswith('#'):
+                        continue
+                    all_mods = self.ann_columns
+                    if len(parts) not in (len(all_mods), len(all_mods) + 1):
+                        raise ValueError(f'{path}:{i + 1}: expected {len(all_mods)} paths '
+                                         f'({", ".join(all_mods)}) and an optional label, '
+                                         f'got {len(parts)} fields')
+                    item = dict(zip(all_mods, parts))
+                    label = parts[len(all_mods)] if len(parts) > len(all_mods) else None
+                    rows.append((f'{path}:{i + 1}', item, label))
+        infos = []
+        for where, item, label in rows:
+            paths = {}
+            for m in self.modalities:
+                if m not in item:
+                    raise KeyError(f'{where}: no {m!r} entry (has {sorted(item)})')
+                p = self._abs(item[m])
+                if not osp.isfile(p):
+                    others = [o for o in self.modalities if o != m]
+                    self._unpaired(others[0] if others else m, p, m)
+                    break
+                paths[m] = p
+            else:
+                info = dict(img_path=paths)
+                lab = self._label(label, where)
+                if lab >= 0:
+                    info['gt_label'] = lab
+                infos.append(info)
+        return infos
+
+    def _load_folders(self) -> List[dict]:
+        per_mod = {m: self._scan(m, self.folders[m]) for m in self.modalities}
+        ids = sorted(set().union(*per_mod.values()))
+        labels = self._read_label_file() if self.label_file else {}
+        classes = None
+        if self.class_subfolders:
+            found = sorted({k.split('/')[0] for k in ids})
+            if not self._metainfo.get('classes'):
+                self._metainfo['classes'] = tuple(found)
+            classes = list(self._metainfo['classes'])
+        infos = []
+        for key in ids:
+            have = [m for m in self.modalities if key in per_mod[m]]
+            if len(have) != len(self.modalities):
+                lacking = [m for m in self.modalities if m not in have]
+                self._unpaired(have[0], per_mod[have[0]][key], lacking[0])
+                continue
+            info = dict(img_path={m: per_mod[m][key] for m in self.modalities})
+            if self.class_subfolders:
+                cls = key.split('/')[0]
+                if cls in classes:
+                    info['gt_label'] = classes.index(cls)
+                elif cls.isdigit() and int(cls) < len(classes):
+                    info['gt_label'] = int(cls)  # folders named by class index
+                else:
+                    raise ValueError(f'class folder {cls!r} is neither a class name nor a '
+                                     f'class index of {classes}')
+            elif labels:
+                if key not in labels:
+                    raise KeyError(f'{self.label_file}: no label for id {key!r} '
+                                   f'({per_mod[self.modalities[0]][key]})')
+                info['gt_label'] = labels[key]
+            infos.append(info)
+        return infos
+
+    def _read_label_file(self) -> Dict[str, int]:
+        path = self._abs(self.label_file)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'label file {path!r} does not exist')
+        labels = {}
+        with open(path, newline='') as f:
+            for i, row in enumerate(csv.reader(f)):
+                if not row or row[0].startswith('#'):
+                    continue
+                if i == 0 and not row[-1].strip().lstrip('-').isdigit() and not (
+                        self._metainfo.get('classes') and row[-1] in self.CLASSES):
+                    continue  # header
+                labels[row[0].strip()] = self._label(row[-1].strip(), f'{path}:{i + 1}')
+        return labels
+
+    # ------------------------------------------------------------------ class statistics
+    def class_counts(self) -> List[int]:
+        """Number of labelled samples per class (length = number of classes)."""
+        n = len(self.CLASSES) if self._metainfo.get('classes') else 0
+        counts = [0] * n
+        infos = ([self.get_data_info(i) for i in range(len(self))]
+                 if self._fully_initialized else self.load_data_list())
+        for info in infos:
+            lab = info.get('gt_label', -1)
+            if lab >= 0:
+                if lab >= len(counts):
+                    counts.extend([0] * (lab + 1 - len(counts)))
+                counts[lab] += 1
+        return counts
+
+    def is_labelled(self) -> bool:
+        return any('gt_label' in self.get_data_info(i) for i in range(min(len(self), 8)))

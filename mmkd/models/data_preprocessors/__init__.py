@@ -1,0 +1,3 @@
+from .multimodal import MultiModalDataPreprocessor, PairedMixup
+
+__all__ = ['MultiModalDataPreprocessor', 'PairedMixup']
