@@ -15,9 +15,13 @@ from .crd_loss import CRDLoss
 from .dcm_loss import DCMLoss
 from .sem_loss import SEMLoss
 from .semckd_loss import SemCKDLoss
+from .qfl_soft_target_loss import QFLSoftTargetLoss
+from .pdf_distil_loss import PDFDistilLoss
+from .defeat_loss import DeFeatLoss
 
 __all__ = ['KDLoss', 'FeatureMSELoss']
 __all__ += ['ATLoss', 'NSTLoss', 'SPLoss', 'PKTLoss', 'RKDLoss', 'CCLoss', 'FSPLoss',
             'VIDLoss']
 __all__ += ['CRDLoss', 'SemCKDLoss', 'ALKDLoss', 'AFKDLoss', 'SEMLoss', 'DCMLoss']
+__all__ += ['QFLSoftTargetLoss', 'PDFDistilLoss', 'DeFeatLoss']
 __all__ += ['CMKDLoss']

@@ -1,0 +1,14 @@
+# soft: the teacher's per-anchor sigmoid class scores replace the ground-truth labels of
+# the student's classification branch (QFL soft targets over all anchors); boxes are
+# still regressed on the ground truth.
+# The study's detectors: no stem max-pool, context-enhancement neck, QFL on IoU targets.
+_base_ = ['../_base_/kd_r50-pafpn_r18-fpn_synthetic-det_study.py']
+
+model = dict(
+    # no ground-truth classification loss: the teacher's scores are the only class targets
+    student=dict(bbox_head=dict(loss_cls=dict(loss_weight=0.0))),
+    losses=dict(
+        soft=dict(type='mmkd.QFLSoftTargetLoss', beta=2.0, loss_weight=1.0,
+                  inputs=dict(student='s_cls', teacher='t_cls')),
+    ),
+)
