@@ -1,0 +1,12 @@
+# Table 2 grid, "mixup" with CMKD-s (the EO teacher of resnet34_cifar10-eo_supervised.py).
+_base_ = ['./simsar_mixup.py']
+model = dict(
+    teacher=dict(model={{_base_.eo_model}}, input='eo',
+                 checkpoint='work_dirs/resnet34_cifar10-eo_supervised'),
+    taps=dict(s_logits='student.head.fc', t_logits='teacher.head.fc'),
+    losses=dict(cmkd=dict(type='mmkd.CMKDLoss', num_classes=10, alpha=0.5,
+                          temperature=4.0,
+                          inputs=dict(student='s_logits', teacher='t_logits'))),
+    student_loss_weight=0.)
+custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse'),
+                dict(type='mmkd.ExportStudentHook')]
