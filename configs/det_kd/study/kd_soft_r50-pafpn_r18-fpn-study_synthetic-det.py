@@ -6,7 +6,7 @@ _base_ = ['../_base_/kd_r50-pafpn_r18-fpn_synthetic-det_study.py']
 
 model = dict(
     # no ground-truth classification loss: the teacher's scores are the only class targets
-    student=dict(bbox_head=dict(loss_cls=dict(loss_weight=0.0))),
+    student_loss_weight=dict(loss_cls=0.),  # soft targets replace the hard labels
     losses=dict(
         soft=dict(type='mmkd.QFLSoftTargetLoss', beta=2.0, loss_weight=1.0,
                   inputs=dict(student='s_cls', teacher='t_cls')),

@@ -4,7 +4,7 @@ _base_ = ['../_base_/kd_r50-pafpn_r18-fpn_voc0712.py']
 
 model = dict(
     # no ground-truth classification loss: the teacher's scores are the only class targets
-    student=dict(bbox_head=dict(loss_cls=dict(loss_weight=0.0))),
+    student_loss_weight=dict(loss_cls=0.),  # soft targets replace the hard labels
     # one 3x3 adaptation conv per level, trained with the student, dropped at export
     connectors={
         f's_p{lvl}_adapted': dict(type='mmkd.ConvConnector', source=f's_p{lvl}',

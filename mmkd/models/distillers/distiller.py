@@ -65,8 +65,10 @@ class Distiller(BaseModel):
             iterations. Logged as ``loss_<name>``.
         student_input (str, optional): Modality key the student reads; None when the
             batch holds one tensor.
-        student_loss_weight (float): Multiplier of the student's task losses, which are
-            logged as ``student.<key>``. Defaults to 1.0.
+        student_loss_weight (float | dict): Multiplier of the student's task losses,
+            which are logged as ``student.<key>``; a dict weights each key (``dict(
+            loss_cls=0.)`` trains a detector's classifier on soft targets only while its
+            config, and so the exported student, keeps the usual loss). Defaults to 1.0.
         data_preprocessor (dict, optional): Without ``type`` it is the student's own
             preprocessor settings (what a runner config's top-level
             ``data_preprocessor`` holds); with a ``type`` it is built as is and runs
@@ -82,7 +84,7 @@ class Distiller(BaseModel):
                  connectors: Optional[Dict[str, dict]] = None,
                  losses: Optional[Dict[str, dict]] = None,
                  student_input: Optional[str] = None,
-                 student_loss_weight: float = 1.0,
+                 student_loss_weight: Union[float, Dict[str, float]] = 1.0,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         own_preprocessor = data_preprocessor is not None and 'type' in data_preprocessor
@@ -277,11 +279,17 @@ class Distiller(BaseModel):
         return losses
 
     @staticmethod
-    def _scaled(losses: dict, weight: float, prefix: str) -> dict:
+    def _scaled(losses: dict, weight, prefix: str) -> dict:
+        """Scale task losses by one weight, or per key (``dict(loss_cls=0.)``; keys not
+        named keep weight 1). A weight of 0 drops the term (e.g. a detector's hard
+        classification loss when it learns from the teacher's soft targets alone)."""
         out = {}
         for k, v in losses.items():
-            if 'loss' in k and weight != 1.0:
-                v = [x * weight for x in v] if isinstance(v, (list, tuple)) else v * weight
+            w = weight.get(k, 1.0) if isinstance(weight, dict) else weight
+            if 'loss' in k and w == 0:
+                continue
+            if 'loss' in k and w != 1.0:
+                v = [x * w for x in v] if isinstance(v, (list, tuple)) else v * w
             out[prefix + k] = v
         return out
 
