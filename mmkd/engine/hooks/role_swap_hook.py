@@ -53,8 +53,10 @@ class RoleSwapHook(Hook):
                         evaluator.process(data_samples=runner.model.val_step(data),
                                           data_batch=data)
                 metrics = evaluator.evaluate(len(runner.val_dataloader.dataset))
-                for k, v in metrics.items():
-                    runner.message_hub.update_scalar(f'{name}/{k}', v)
+                scalars = {f'{name}/{k}': v for k, v in metrics.items()}
+                for k, v in scalars.items():
+                    runner.message_hub.update_scalar(k, v)
+                runner.visualizer.add_scalars(scalars, step=runner.iter)  # scalars.json
                 print_log(f'final evaluation of model {name!r}: {metrics}', logger='current')
         finally:
             model.eval_model = keep
