@@ -40,18 +40,22 @@ def schedule_opts(epochs):
             f'default_hooks.checkpoint.interval={epochs}']
 
 
+def last_scalar(work_dir, key='accuracy/top1'):
+    """The last value of ``key`` in the run's scalars.json files (newest log last)."""
+    found = None
+    logs = sorted((osp.join(root, f) for root, _, files in os.walk(work_dir)
+                   for f in files if f == 'scalars.json'), key=osp.getmtime)
+    for path in logs:
+        with open(path) as fh:
+            for line in fh:
+                rec = json.loads(line)
+                if key in rec:
+                    found = rec[key]
+    return found
+
+
 def final_accuracy(work_dir):
-    """The last 'accuracy/top1' logged in the run's scalars.json (its final val)."""
-    best = None
-    for root, _, files in os.walk(work_dir):
-        for f in files:
-            if f == 'scalars.json':
-                with open(osp.join(root, f)) as fh:
-                    for line in fh:
-                        rec = json.loads(line)
-                        if 'accuracy/top1' in rec:
-                            best = (osp.getmtime(osp.join(root, f)), rec['accuracy/top1'])
-    return None if best is None else best[1]
+    return last_scalar(work_dir)
 
 
 def train(config, work_dir, opts, log):
@@ -115,16 +119,7 @@ def main():
 
 def eo_after_mutual(work_dir):
     """RoleSwapHook logs every model's final accuracy as '<model>/accuracy/top1'."""
-    found = None
-    for root, _, files in os.walk(work_dir):
-        for f in files:
-            if f == 'scalars.json':
-                with open(osp.join(root, f)) as fh:
-                    for line in fh:
-                        rec = json.loads(line)
-                        if 'eo/accuracy/top1' in rec:
-                            found = rec['eo/accuracy/top1']
-    return found
+    return last_scalar(work_dir, 'eo/accuracy/top1')
 
 
 def print_table(rows, args):
