@@ -17,6 +17,8 @@ import time
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmengine.config import DictAction
+
 import mmkd  # noqa: F401
 from mmkd.datasets.synthetic_sar import make_synthetic_sar
 from mmkd.models.distillers.model_config import load_weights_strict
@@ -93,6 +95,8 @@ def main():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--teacher-checkpoint',
                         help='reuse a trained teacher instead of training one')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='overrides applied to all three runs (key=value)')
     args = parser.parse_args()
 
     configs = {k: find_config(v) for k, v in CONFIGS[args.data].items()}
@@ -103,28 +107,31 @@ def main():
     teacher_dir = osp.join(args.work_dir, 'teacher')
     if args.teacher_checkpoint:
         runner = run(configs['teacher'], teacher_dir, data_root, args.epochs, args.seed,
-                     train=False)
+                     extra=args.cfg_options, train=False)
         load_weights_strict(runner.model, args.teacher_checkpoint, 'teacher')
         teacher_ckpt = args.teacher_checkpoint
     else:
-        runner = run(configs['teacher'], teacher_dir, data_root, args.epochs, args.seed)
+        runner = run(configs['teacher'], teacher_dir, data_root, args.epochs, args.seed,
+                     extra=args.cfg_options)
         teacher_ckpt = teacher_dir  # its last checkpoint
     results['teacher (ResNet-34)'] = (runner.test(), count_params(runner.model))
     times['teacher (ResNet-34)'] = time.time() - t0
 
     t0 = time.time()
     runner = run(configs['baseline'], osp.join(args.work_dir, 'student_baseline'),
-                 data_root, args.epochs, args.seed)
+                 data_root, args.epochs, args.seed, extra=args.cfg_options)
     results['student baseline (ResNet-18 w32)'] = (runner.test(), count_params(runner.model))
     times['student baseline (ResNet-18 w32)'] = time.time() - t0
 
     t0 = time.time()
     kd_dir = osp.join(args.work_dir, 'student_kd')
     run(configs['kd'], kd_dir, data_root, args.epochs, args.seed,
-        extra={'model.teacher.checkpoint': teacher_ckpt})
+        extra={**args.cfg_options, 'model.teacher.checkpoint': teacher_ckpt})
     # Evaluate the exported student with a plain mmpretrain runner: no distiller.
     exported = Config.fromfile(osp.join(kd_dir, 'student', 'student_config.py'))
     exported.work_dir = osp.join(kd_dir, 'exported_test')
+    exported.merge_from_dict({k: v for k, v in args.cfg_options.items()
+                              if k.startswith(('test_dataloader', 'val_dataloader'))})
     runner = Runner.from_cfg(exported)
     load_weights_strict(runner.model, osp.join(kd_dir, 'student', 'student.pth'),
                         'exported student')

@@ -1,4 +1,6 @@
 from .paired_cls_dataset import PairedClsDataset, UnpairedSampleError
+from .paired_coco_dataset import PairedCocoDataset
 from .transforms import *  # noqa: F401,F403
 
 __all__ = ['PairedClsDataset', 'UnpairedSampleError']
+__all__ += ['PairedCocoDataset']

@@ -19,6 +19,9 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmkd.version import __version__
 
 DISTILLER_TYPES = ('Distiller', 'MutualDistiller')
+# Transforms that render the student's modality from another one (simulated SAR from
+# optical, a noisy view from a clean one): such a student still needs the source data.
+RENDERED_MODALITY_TRANSFORMS = ('SimulateSAR', 'SaltPepperNoise')
 
 
 def is_distillation_config(cfg: Config) -> bool:
@@ -127,6 +130,11 @@ def _prune_pipeline(pipeline, modality: str) -> list:
             t['modality'] = modality
         elif name == 'SARIntensityScale' and t.get('modality', 'sar') != modality:
             continue
+        elif name == 'PackMultiModalInputs' and t.get('task') == 'seg':
+            # a single-modality segmentation sample, packed as mmseg packs it
+            out += [dict(type='mmkd.SelectModality', modality=modality),
+                    dict(type='PackSegInputs')]
+            continue
         out.append(t)
     return out
 
@@ -162,10 +170,14 @@ def _single_modality_dataset(dataset: dict, modality: str) -> None:
     """Make a paired (mmkd) dataset config read only the student's modality: a host
     ``CustomDataset`` where the layout allows (class sub-folders, no SAR-specific
     transform), else the paired dataset restricted to that modality."""
-    if _type_name(dataset) != 'PairedClsDataset':
+    if _type_name(dataset) == 'PairedCocoDataset':  # detection: mmdet's CocoDataset
+        from mmkd.datasets.paired_coco_dataset import single_modality_dataset
+        single_modality_dataset(dataset, modality)
+        return
+    if _type_name(dataset) not in ('PairedClsDataset', 'PairedSegDataset'):
         return
     pipeline = dataset.get('pipeline', [])
-    if any(_type_name(t) == 'SimulateSAR' for t in pipeline):
+    if any(_type_name(t) in RENDERED_MODALITY_TRANSFORMS for t in pipeline):
         return  # the student's input is rendered from another modality: keep the pair
     pruned = _prune_pipeline(pipeline, modality)
     host = _host_pipeline(pruned, modality)

@@ -1,0 +1,328 @@
+"""Convert VEDAI (colour + infrared vehicle detection) to COCO, a file per fold and split.
+
+Razakarivony, Jurie. *Vehicle Detection in Aerial Imagery: A small target detection
+benchmark*. JVCIR 2016. Download: https://downloads.greyc.fr/vedai/
+
+The layout as downloaded (both resolutions; the 512 px images are the 1024 px ones
+downscaled: 1024 px at 12.5 cm per pixel, 512 px at 25 cm)::
+
+    VEDAI/Vehicules1024/<id>_co.png   colour       <id>_ir.png   infrared (one band)
+    VEDAI/Vehicules512/<id>_co.png    ...
+    VEDAI/Annotations1024/<id>.txt    one line per object (below)
+    VEDAI/Annotations1024/fold01.txt ... fold10.txt            training ids of each fold
+    VEDAI/Annotations1024/fold01test.txt ... fold10test.txt    test ids of each fold
+    VEDAI/Annotations512/...          the same at 512 px
+
+``<id>`` is an 8-digit number (``00000000``); fold files list one id per line (leading
+zeros may be missing). A per-image annotation line has 14 space-separated fields::
+
+    x_center y_center orientation class fully_contained occluded x1 x2 x3 x4 y1 y2 y3 y4
+
+the four corners of the object's oriented box given as their 4 x then their 4 y; class
+is VEDAI's code (:data:`VEDAI_CLASSES`). A few files have 5-field lines (``x_center
+y_center class fully_contained occluded``, no corners): those objects are skipped and
+counted. The combined ``annotation<res>.txt`` (15 fields: ``id x_center y_center
+orientation x1..x4 y1..y4 class fully_contained occluded``) is read for images that have
+no per-image file.
+
+Written, per resolution (``--out``, default ``<root>/coco``)::
+
+    vedai<res>_fold<NN>_train.json   vedai<res>_fold<NN>_test.json   (NN = 01..10)
+    vedai<res>_all.json              every image
+
+COCO image entries: ``file_name`` ``<id>_co.png`` (relative to ``Vehicules<res>/``, so
+mmdet's ``CocoDataset`` with ``data_prefix=dict(img='Vehicules512/')`` reads the colour
+images as they are) and ``vedai_id``, for ``mmkd.PairedCocoDataset`` templates
+(``Vehicules512/{vedai_id}_co.png``, ``Vehicules512/{vedai_id}_ir.png``). Category ids
+are VEDAI's codes. Boxes are the axis-aligned hull of the oriented box, clipped to the
+image; the oriented box is kept in each annotation's ``vedai`` entry.
+
+Bad input: a colour image without its infrared partner (or the reverse) is an error
+naming the file (``--on-unpaired skip`` drops it and counts it); images without an
+annotation file or without objects are kept with no boxes (the training configs leave
+them out with mmdet's ``filter_empty_gt``) and counted; boxes entirely outside the image
+are dropped and counted, boxes crossing the border clipped and counted; unknown class
+codes are kept as ``vedai_<code>`` and reported.
+
+    python tools/dataset_converters/vedai_to_coco.py data/VEDAI [--resolutions 512 1024]
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import re
+from collections import Counter
+from typing import Dict, List, Optional, Sequence, Tuple
+
+# VEDAI's class codes (DevKit); 7, 8 and 31 have a few dozen instances at most.
+VEDAI_CLASSES: Dict[int, str] = {
+    1: 'car', 2: 'truck', 4: 'tractor', 5: 'camping car', 7: 'motorcycle', 8: 'bus',
+    9: 'van', 10: 'other', 11: 'pickup', 23: 'boat', 31: 'plane'}
+# The nine classes of the benchmark's experiments (the configs' default metainfo).
+VEDAI9 = ('car', 'truck', 'pickup', 'tractor', 'camping car', 'boat', 'van', 'other',
+          'plane')
+GSD_CM = {1024: 12.5, 512: 25.0}
+NUM_FOLDS = 10
+
+
+class VEDAIFormatError(ValueError):
+    """A VEDAI file is not in the format described in this module's docstring."""
+
+
+def parse_object(fields: Sequence[str], where: str) -> Optional[dict]:
+    """One per-image annotation line (already split); None for the 5-field lines
+    without corners."""
+    if len(fields) == 5:
+        return None
+    if len(fields) != 14:
+        raise VEDAIFormatError(f'{where}: expected 14 fields (x_center y_center '
+                               f'orientation class fully_contained occluded x1..x4 '
+                               f'y1..y4), got {len(fields)}')
+    try:
+        v = [float(x) for x in fields]
+    except ValueError:
+        raise VEDAIFormatError(f'{where}: non-numeric field in {fields}') from None
+    return dict(center=(v[0], v[1]), orientation=v[2], cls=int(v[3]),
+                fully_contained=int(v[4]), occluded=int(v[5]), xs=v[6:10], ys=v[10:14])
+
+
+def read_image_annotations(path: str) -> Tuple[List[dict], int]:
+    """Objects of one per-image file and the number of lines without corners."""
+    objects, no_corners = [], 0
+    with open(path) as f:
+        for i, line in enumerate(f):
+            fields = line.split()
+            if not fields:
+                continue
+            obj = parse_object(fields, f'{path}:{i + 1}')
+            if obj is None:
+                no_corners += 1
+            else:
+                objects.append(obj)
+    return objects, no_corners
+
+
+def read_combined_annotations(path: str) -> Tuple[Dict[str, List[dict]], int]:
+    """``annotation<res>.txt``: id -> objects, and the lines without corners."""
+    out: Dict[str, List[dict]] = {}
+    no_corners = 0
+    with open(path) as f:
+        for i, line in enumerate(f):
+            fields = line.split()
+            if not fields:
+                continue
+            where = f'{path}:{i + 1}'
+            if len(fields) == 6:  # id + the 5 fields without corners
+                no_corners += 1
+                continue
+            if len(fields) != 15:
+                raise VEDAIFormatError(f'{where}: expected 15 fields (id x_center '
+                                       f'y_center orientation x1..x4 y1..y4 class '
+                                       f'fully_contained occluded), got {len(fields)}')
+            # reorder to the per-image layout
+            f14 = fields[1:4] + [fields[12]] + fields[13:15] + fields[4:12]
+            out.setdefault(_vid(fields[0]), []).append(parse_object(f14, where))
+    return out, no_corners
+
+
+def _vid(token: str) -> str:
+    token = token.strip()
+    if token.endswith('.png'):
+        token = token.split('_')[0]
+    if not token.isdigit():
+        raise VEDAIFormatError(f'{token!r} is not a VEDAI image id (8 digits)')
+    return token.zfill(8)
+
+
+def read_fold(path: str) -> List[str]:
+    with open(path) as f:
+        return [_vid(t) for t in f.read().split() if t.strip()]
+
+
+def _image_size(path: str) -> Tuple[int, int]:
+    from PIL import Image
+    with Image.open(path) as im:
+        return im.size  # (w, h)
+
+
+def find_fold_files(root: str, res: int) -> Dict[int, Tuple[str, str]]:
+    """fold number -> (train file, test file), looked for in ``Annotations<res>/``, the
+    root and ``INDEX/``."""
+    folds = {}
+    for k in range(1, NUM_FOLDS + 1):
+        for d in (osp.join(root, f'Annotations{res}'), root, osp.join(root, 'INDEX')):
+            tr, te = osp.join(d, f'fold{k:02d}.txt'), osp.join(d, f'fold{k:02d}test.txt')
+            if osp.isfile(tr) and osp.isfile(te):
+                folds[k] = (tr, te)
+                break
+    return folds
+
+
+def convert_resolution(root: str, out_dir: str, res: int, folds: Sequence[int],
+                       on_unpaired: str = 'error') -> dict:
+    """Write the COCO files of one resolution; return counts of what was done."""
+    img_dir = osp.join(root, f'Vehicules{res}')
+    ann_dir = osp.join(root, f'Annotations{res}')
+    if not osp.isdir(img_dir):
+        raise FileNotFoundError(f'{img_dir} does not exist (VEDAI images at {res} px)')
+    stats: Counter = Counter()
+    files = {}
+    for path in glob.glob(osp.join(img_dir, '*.png')):
+        m = re.fullmatch(r'(\d+)_(co|ir)\.png', osp.basename(path))
+        if m:
+            files.setdefault(m.group(1), {})[m.group(2)] = path
+    ids = []
+    for vid in sorted(files):
+        have = files[vid]
+        if len(have) < 2:
+            present = next(iter(have.values()))
+            partner = 'infrared' if 'co' in have else 'colour'
+            if on_unpaired == 'error':
+                raise FileNotFoundError(
+                    f'{present} has no {partner} partner ({vid}_'
+                    f'{"ir" if "co" in have else "co"}.png is missing in {img_dir}); '
+                    f'use --on-unpaired skip to leave such images out')
+            stats['images without their colour/infrared partner skipped'] += 1
+            continue
+        ids.append(vid)
+    if not ids:
+        raise FileNotFoundError(f'no <id>_co.png / <id>_ir.png pairs in {img_dir}')
+
+    combined, no_corners = {}, 0
+    combined_path = osp.join(ann_dir, f'annotation{res}.txt')
+    if osp.isfile(combined_path):
+        combined, no_corners = read_combined_annotations(combined_path)
+
+    classes: Counter = Counter()
+    images, anns_by_image = {}, {}
+    for vid in ids:
+        w, h = _image_size(files[vid]['co'])
+        ir_size = _image_size(files[vid]['ir'])
+        if ir_size != (w, h):
+            raise VEDAIFormatError(f'{files[vid]["co"]} is {w}x{h} but '
+                                   f'{files[vid]["ir"]} is {ir_size[0]}x{ir_size[1]}; '
+                                   f'the pair must be co-registered')
+        per_image = osp.join(ann_dir, f'{vid}.txt')
+        if osp.isfile(per_image):
+            objects, nc = read_image_annotations(per_image)
+            stats['objects without corners skipped'] += nc
+        elif vid in combined:
+            objects = combined[vid]
+        else:
+            objects = []
+            stats['images without an annotation file (kept, no boxes)'] += 1
+        img_id = int(vid)
+        images[vid] = dict(id=img_id, file_name=f'{vid}_co.png', width=w, height=h,
+                           vedai_id=vid)
+        anns = []
+        for obj in objects:
+            x1, x2 = min(obj['xs']), max(obj['xs'])
+            y1, y2 = min(obj['ys']), max(obj['ys'])
+            if x2 <= 0 or y2 <= 0 or x1 >= w or y1 >= h:
+                stats['boxes entirely outside their image dropped'] += 1
+                continue
+            cx1, cy1 = max(x1, 0.), max(y1, 0.)
+            cx2, cy2 = min(x2, float(w)), min(y2, float(h))
+            if (cx1, cy1, cx2, cy2) != (x1, y1, x2, y2):
+                stats['boxes crossing the image border clipped'] += 1
+            if cx2 - cx1 < 1 or cy2 - cy1 < 1:
+                stats['boxes under 1 px dropped'] += 1
+                continue
+            classes[obj['cls']] += 1
+            anns.append(dict(
+                image_id=img_id, category_id=obj['cls'],
+                bbox=[round(cx1, 2), round(cy1, 2), round(cx2 - cx1, 2),
+                      round(cy2 - cy1, 2)],
+                area=round((cx2 - cx1) * (cy2 - cy1), 2), iscrowd=0,
+                vedai=dict(center=obj['center'], orientation=obj['orientation'],
+                           corners_x=obj['xs'], corners_y=obj['ys'],
+                           fully_contained=obj['fully_contained'],
+                           occluded=obj['occluded'])))
+        if not anns:
+            stats['images without boxes (kept)'] += 1
+        anns_by_image[vid] = anns
+    stats['objects without corners skipped'] += no_corners
+    unknown = sorted(c for c in classes if c not in VEDAI_CLASSES)
+    if unknown:
+        stats[f'objects of unknown class codes {unknown} (kept as vedai_<code>)'] += sum(
+            classes[c] for c in unknown)
+    categories = [dict(id=c, name=VEDAI_CLASSES.get(c, f'vedai_{c}'),
+                       supercategory='vehicle')
+                  for c in sorted(set(VEDAI_CLASSES) | set(classes))]
+
+    def write(name: str, vids: List[str]) -> str:
+        anns = []
+        for vid in vids:
+            for a in anns_by_image[vid]:
+                anns.append(dict(a, id=len(anns) + 1))
+        coco = dict(info=dict(description=f'VEDAI {res} px ({GSD_CM[res]} cm/px) as '
+                                          f'COCO, by mmkd vedai_to_coco.py',
+                              resolution=res, gsd_cm=GSD_CM.get(res),
+                              modalities=dict(colour='_co.png', infrared='_ir.png')),
+                    images=[images[v] for v in vids], annotations=anns,
+                    categories=categories)
+        path = osp.join(out_dir, name)
+        with open(path, 'w') as f:
+            json.dump(coco, f)
+        return path
+
+    os.makedirs(out_dir, exist_ok=True)
+    written = [write(f'vedai{res}_all.json', ids)]
+    fold_files = find_fold_files(root, res)
+    for k in folds:
+        if k not in fold_files:
+            raise FileNotFoundError(
+                f'fold {k}: fold{k:02d}.txt and fold{k:02d}test.txt not found in '
+                f'{ann_dir}, {root} or {osp.join(root, "INDEX")}')
+        for split, path in zip(('train', 'test'), fold_files[k]):
+            listed = read_fold(path)
+            known = [v for v in listed if v in images]
+            if len(known) < len(listed):
+                stats[f'fold ids without an image pair (fold{k:02d} {split})'] += \
+                    len(listed) - len(known)
+            written.append(write(f'vedai{res}_fold{k:02d}_{split}.json', known))
+    return dict(resolution=res, images=len(ids), boxes=sum(classes.values()),
+                classes={VEDAI_CLASSES.get(c, f'vedai_{c}'): n
+                         for c, n in sorted(classes.items())},
+                notes=dict(stats), written=written)
+
+
+def convert(root: str, out_dir: Optional[str] = None,
+            resolutions: Sequence[int] = (512, 1024),
+            folds: Sequence[int] = tuple(range(1, NUM_FOLDS + 1)),
+            on_unpaired: str = 'error') -> List[dict]:
+    """Convert every resolution present under ``root`` (an error when none is)."""
+    out_dir = out_dir or osp.join(root, 'coco')
+    present = [r for r in resolutions if osp.isdir(osp.join(root, f'Vehicules{r}'))]
+    if not present:
+        raise FileNotFoundError(f'{root} has none of ' + ', '.join(
+            f'Vehicules{r}/' for r in resolutions))
+    return [convert_resolution(root, out_dir, r, folds, on_unpaired) for r in present]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('root', help='the VEDAI folder (Vehicules512/, Annotations512/ '
+                        '...)')
+    parser.add_argument('--out', help='output folder (default: <root>/coco)')
+    parser.add_argument('--resolutions', type=int, nargs='+', default=[512, 1024],
+                        choices=[512, 1024])
+    parser.add_argument('--folds', type=int, nargs='*',
+                        default=list(range(1, NUM_FOLDS + 1)),
+                        help='official folds to write (default: all 10; none: only '
+                        'vedai<res>_all.json)')
+    parser.add_argument('--on-unpaired', choices=['error', 'skip'], default='error')
+    args = parser.parse_args(argv)
+    for summary in convert(args.root, args.out, args.resolutions, args.folds,
+                           args.on_unpaired):
+        print(f'VEDAI {summary["resolution"]} px: {summary["images"]} image pairs, '
+              f'{summary["boxes"]} boxes {summary["classes"]}')
+        for note, n in summary['notes'].items():
+            print(f'  {n} {note}')
+        print(f'  wrote {len(summary["written"])} files to '
+              f'{osp.dirname(summary["written"][0])}')
+
+
+if __name__ == '__main__':
+    main()
