@@ -4,40 +4,62 @@ One training step, top to bottom (:meth:`Distiller.loss`):
 
 1. route: each model takes its modality from the batch (``inputs['sar']``, or the one
    tensor for classic compression KD);
-2. teachers: frozen ones run in eval mode under ``no_grad``; taps record their features;
+2. teachers: frozen ones run in eval mode under ``no_grad`` (optionally in bf16/fp16
+   autocast and channels-last), or their stored outputs are read from a teacher cache;
+   taps record their features;
 3. student: its own ``loss`` forward gives its task losses; taps record its features;
 4. connectors adapt student features to the teachers' shapes;
 5. losses read taps/connector outputs by name, each weighted and scheduled;
-6. everything is returned as one dict of ``loss*`` keys that mmengine logs and sums.
+6. everything is returned as one dict of ``loss*`` keys that mmengine logs and sums,
+   after a check that each is finite (before any backward pass or optimizer step).
 
 Validation, testing and prediction run the student alone.
 """
 import inspect
+from contextlib import nullcontext
 from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
 from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel
+from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.structures import BaseDataElement
 
 from mmkd.registry import MODELS
-from .model_config import ModelSpec, build_model, load_weights_strict
+from .integrity import check_finite_losses, state_hash, verify_hashes
+from .model_config import (ModelSpec, build_model, extract_state_dict,
+                           load_weights_strict, resolve_checkpoint)
 from .taps import TapRecorder
+from .teacher_cache import TeacherCache, TeacherCacheError
+
+_AMP_DTYPES = {None: None, False: None, 'bf16': torch.bfloat16,
+               'bfloat16': torch.bfloat16, 'fp16': torch.float16, 'float16': torch.float16}
 
 Inputs = Union[torch.Tensor, Dict[str, torch.Tensor]]
 
 
-def _schedule_factor(schedule: Optional[dict], it: int) -> float:
-    """Weight multiplier at iteration ``it``: 0 outside [begin, end), a linear ramp over
-    ``warmup`` iterations after ``begin``, 1 otherwise."""
+_SCHEDULE_KEYS = {'begin', 'end', 'warmup', 'by_epoch'}
+
+
+def _schedule_factor(schedule: Optional[dict], it: int, epoch: int = 0) -> float:
+    """Weight multiplier at iteration ``it`` (epoch ``epoch`` with ``by_epoch=True``): 0
+    outside [begin, end), a linear ramp over ``warmup`` steps after ``begin``, 1
+    otherwise."""
     if not schedule:
         return 1.0
+    step = epoch if schedule.get('by_epoch', False) else it
     begin, end = schedule.get('begin', 0), schedule.get('end')
-    if it < begin or (end is not None and it >= end):
+    if step < begin or (end is not None and step >= end):
         return 0.0
     warmup = schedule.get('warmup', 0)
-    return min(1.0, (it - begin + 1) / warmup) if warmup > 0 else 1.0
+    return min(1.0, (step - begin + 1) / warmup) if warmup > 0 else 1.0
+
+
+def _check_schedule(schedule: Optional[dict], what: str) -> None:
+    if schedule and set(schedule) - _SCHEDULE_KEYS:
+        raise KeyError(f'{what}: schedule keys are {sorted(_SCHEDULE_KEYS)}, got '
+                       f'{sorted(schedule)}')
 
 
 @MODELS.register_module()
@@ -53,7 +75,13 @@ class Distiller(BaseModel):
             modality key it reads; None = the same tensor as the student),
             ``trainable`` (default False: frozen, eval mode, no_grad, outside the
             optimizer and the checkpoints) and, for trainable teachers,
-            ``task_loss_weight`` (default 1.0; 0 disables its own task loss).
+            ``task_loss_weight`` (default 1.0; 0 disables its own task loss). Frozen
+            teachers also take ``amp`` (``'bf16'`` or ``'fp16'``: the forward runs under
+            autocast and its taps are handed to the losses as float32),
+            ``channels_last`` (bool: weights and input in channels-last memory format)
+            and ``cache=dict(dir=...)`` (read the teacher's outputs from a cache made by
+            ``tools/misc/cache_teacher.py`` instead of running it; see
+            ``teacher_cache.py``).
         teachers (dict, optional): Several teachers by name, each as ``teacher``.
         taps (dict): Feature name -> ``'<model>.<module path>'`` (see ``taps.py``).
         connectors (dict, optional): Name -> connector config with ``source`` (a tap)
@@ -62,17 +90,25 @@ class Distiller(BaseModel):
         losses (dict): Name -> loss config with ``inputs`` (the loss's forward argument
             -> a feature name, or a list of names for losses over several layers, which
             then receive a list) and optional ``schedule=dict(begin, end, warmup)`` in
-            iterations. Logged as ``loss_<name>``.
+            iterations (in epochs with ``by_epoch=True``). Logged as ``loss_<name>``.
         student_input (str, optional): Modality key the student reads; None when the
             batch holds one tensor.
         student_loss_weight (float | dict): Multiplier of the student's task losses,
             which are logged as ``student.<key>``; a dict weights each key (``dict(
             loss_cls=0.)`` trains a detector's classifier on soft targets only while its
             config, and so the exported student, keeps the usual loss). Defaults to 1.0.
+        student_loss_schedule (dict, optional): When the task losses are on, as a
+            loss's ``schedule`` (e.g. ``dict(begin=30, by_epoch=True)``: off in an
+            initialisation stage of 30 epochs, as RepDistiller's FSP). While off they
+            are dropped (not multiplied by 0), so what only they reach (the classifier)
+            gets no gradient and no weight decay. Defaults to None (always on).
         data_preprocessor (dict, optional): Without ``type`` it is the student's own
             preprocessor settings (what a runner config's top-level
             ``data_preprocessor`` holds); with a ``type`` it is built as is and runs
             before routing (e.g. a per-modality preprocessor for paired data).
+        check_finite (bool): Stop with :class:`NonFiniteLossError`, naming the loss and
+            the iteration, when a loss is NaN/Inf, before the backward pass. Defaults
+            to True.
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -85,7 +121,9 @@ class Distiller(BaseModel):
                  losses: Optional[Dict[str, dict]] = None,
                  student_input: Optional[str] = None,
                  student_loss_weight: Union[float, Dict[str, float]] = 1.0,
+                 student_loss_schedule: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
+                 check_finite: bool = True,
                  init_cfg: Optional[dict] = None):
         own_preprocessor = data_preprocessor is not None and 'type' in data_preprocessor
         student_model, _, _ = build_model(
@@ -97,6 +135,8 @@ class Distiller(BaseModel):
         self.student = student_model
         self.student_input = student_input
         self.student_loss_weight = student_loss_weight
+        _check_schedule(student_loss_schedule, 'student_loss_schedule')
+        self.student_loss_schedule = student_loss_schedule
 
         if teacher is not None and teachers is not None:
             raise ValueError('give either `teacher` or `teachers`, not both')
@@ -110,10 +150,16 @@ class Distiller(BaseModel):
         # parameter sync, and safe from the runner's init_weights() and train() calls.
         # ``_apply`` below still moves them with the distiller (.to(), .cuda(), ...).
         object.__setattr__(self, '_frozen_teachers', {})
+        # Cached teachers never run: their structure (on the meta device, no memory)
+        # only resolves the taps, whose values come from the cache.
+        object.__setattr__(self, '_cached_teachers', {})
+        self.teacher_caches: Dict[str, TeacherCache] = {}
+        self.teacher_hashes: Dict[str, str] = {}  # frozen teachers' weights at build
+        self.check_finite = check_finite
         for name, cfg in teachers.items():
             self._add_teacher(name, dict(cfg))
 
-        models = dict(student=self.student, **self.teachers)
+        models = dict(student=self.student, **self.teachers, **self._cached_teachers)
         self.recorder = TapRecorder(taps or {}, models)
 
         self.connectors = nn.ModuleDict()
@@ -138,6 +184,7 @@ class Distiller(BaseModel):
             cfg = dict(cfg)
             inputs = dict(cfg.pop('inputs', {}))
             schedule = cfg.pop('schedule', None)
+            _check_schedule(schedule, f'loss {name!r}')
             unknown = {arg: f for arg, f in inputs.items()
                        if any(x not in features for x in _names(f))}
             if unknown:
@@ -155,15 +202,37 @@ class Distiller(BaseModel):
             self.loss_schedules[name] = schedule
         self._checked_shapes = False
 
+        # What the losses and connectors read: a cached teacher stores and looks up
+        # only these of its taps.
+        read = {x for ins in self.loss_inputs.values() for f in ins.values()
+                for x in _names(f)} | {t for io in self.connector_io.values() for t in io
+                                       if t}
+        self._read_taps = {n: [t for t in self.recorder.taps_of(n) if t in read]
+                           for n in self.teacher_cfgs}
+        for name, cache in self.teacher_caches.items():
+            cache.check_taps({t: self.recorder.taps[t] for t in self._read_taps[name]})
+        self._unread_cached_taps = [t for n in self.teacher_caches
+                                    for t in self.recorder.taps_of(n)
+                                    if t not in self._read_taps[n]]
+
     # ------------------------------------------------------------------ teachers
     def _add_teacher(self, name: str, cfg: dict) -> None:
-        known = {'model', 'checkpoint', 'input', 'trainable', 'task_loss_weight'}
+        known = {'model', 'checkpoint', 'input', 'trainable', 'task_loss_weight', 'amp',
+                 'channels_last', 'cache'}
         if 'model' not in cfg or set(cfg) - known:
             raise KeyError(f"teacher {name!r}: expected keys {sorted(known)} ('model' "
                            f'required), got {sorted(cfg)}')
         what = f'teacher {name!r}'
-        model, _, _ = build_model(cfg['model'], what)
+        if cfg.get('amp') not in _AMP_DTYPES:
+            raise ValueError(f"{what}: amp must be 'bf16', 'fp16' or None, got "
+                             f"{cfg['amp']!r}")
         trainable = cfg.get('trainable', False)
+        if cfg.get('cache'):
+            if trainable:
+                raise ValueError(f'{what}: only a frozen teacher can be cached')
+            self._add_cached_teacher(name, cfg, what)
+            return
+        model, _, _ = build_model(cfg['model'], what)
         if trainable:
             if cfg.get('checkpoint'):
                 load_weights_strict(model, cfg['checkpoint'], what)
@@ -173,8 +242,76 @@ class Distiller(BaseModel):
             model.eval()
             for p in model.parameters():
                 p.requires_grad_(False)
+            if cfg.get('channels_last'):
+                model.to(memory_format=torch.channels_last)
             self._frozen_teachers[name] = model
+            self.teacher_hashes[name] = state_hash(model.state_dict())
         self.teacher_cfgs[name] = cfg
+
+    def _add_cached_teacher(self, name: str, cfg: dict, what: str) -> None:
+        cache_cfg = dict(cfg['cache'])
+        if 'dir' not in cache_cfg:
+            raise KeyError(f"{what}: cache needs dir=..., got {sorted(cache_cfg)}")
+        cache = TeacherCache(cache_cfg['dir'], cache_cfg.get('name', name))
+        if cfg.get('checkpoint') and cache_cfg.get('check_checkpoint', True):
+            ckpt = resolve_checkpoint(cfg['checkpoint'], what)
+            found = state_hash(extract_state_dict(_load_checkpoint(ckpt, 'cpu')))
+            if found != cache.weights_hash:
+                raise TeacherCacheError(
+                    f'{what}: the cache {cache_cfg["dir"]!r} was made with other teacher '
+                    f'weights (hash {cache.weights_hash[:12]}) than {ckpt!r} '
+                    f'({found[:12]}); make the cache again')
+        try:
+            with torch.device('meta'):
+                model, _, _ = build_model(cfg['model'], what)
+        except (RuntimeError, NotImplementedError):  # a module that computes at build
+            model, _, _ = build_model(cfg['model'], what)
+            model.to('meta')
+        self._cached_teachers[name] = model
+        self.teacher_caches[name] = cache
+        self.teacher_cfgs[name] = cfg
+
+    def verify_teachers(self, when: str) -> Dict[str, str]:
+        """Raise :class:`TeacherChangedError` if a frozen teacher's weights or buffers
+        differ from those it was built with; return the fingerprints."""
+        current = {n: state_hash(t.state_dict()) for n, t in self._frozen_teachers.items()}
+        verify_hashes(self.teacher_hashes, current, when)
+        return current
+
+    @property
+    def frozen_teacher_names(self) -> List[str]:
+        """Frozen teachers that run in the step (cached ones do not)."""
+        return list(self._frozen_teachers)
+
+    def _run_frozen_teacher(self, name: str, x: torch.Tensor, data_samples) -> None:
+        """Forward of a frozen teacher: no_grad, its precision and memory format; its
+        taps record (as float32 when it runs in reduced precision)."""
+        cfg = self.teacher_cfgs[name]
+        if cfg.get('channels_last') and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        dtype = _AMP_DTYPES[cfg.get('amp')]
+        autocast = torch.autocast(x.device.type, dtype=dtype) if dtype else nullcontext()
+        with torch.no_grad(), autocast:
+            self._frozen_teachers[name](x, data_samples, mode='tensor')
+        if dtype:
+            records = self.recorder.records
+            for tap in self.recorder.taps_of(name):
+                if tap in records:
+                    records[tap] = [_float32(v) for v in records[tap]]
+
+    def teacher_features(self, name: str, inputs: Inputs, data_samples=None
+                         ) -> Dict[str, list]:
+        """Run frozen teacher ``name`` as a training step does and return what its taps
+        that a loss or connector reads record (tap name -> one value per module call);
+        the teacher cache tool stores these."""
+        x = self.route(inputs, self.teacher_cfgs[name].get('input'), f'teacher {name!r}')
+        with self.recorder.recording():
+            self._run_frozen_teacher(name, x, data_samples)
+        records = self.recorder.records
+        missing = [t for t in self._read_taps[name] if t not in records]
+        if missing:
+            raise RuntimeError(f'taps {missing} of teacher {name!r} recorded nothing')
+        return {t: records[t] for t in self._read_taps[name]}
 
     def init_weights(self):
         # The runner calls init_weights() after building the model; a trainable teacher
@@ -230,12 +367,15 @@ class Distiller(BaseModel):
              ) -> Dict[str, torch.Tensor]:
         student_inputs = self.route(inputs, self.student_input, 'student')
         teacher_inputs = {name: self.route(inputs, cfg.get('input'), f'teacher {name!r}')
-                          for name, cfg in self.teacher_cfgs.items()}
+                          for name, cfg in self.teacher_cfgs.items()
+                          if name not in self.teacher_caches}
         losses = {}
         with self.recorder.recording():
-            with torch.no_grad():
-                for name, t in self._frozen_teachers.items():
-                    t(teacher_inputs[name], data_samples, mode='tensor')
+            for name in self._frozen_teachers:
+                self._run_frozen_teacher(name, teacher_inputs[name], data_samples)
+            for name, cache in self.teacher_caches.items():  # stored outputs, no forward
+                taps = {t: self.recorder.taps[t] for t in self._read_taps[name]}
+                self.recorder.add(cache.lookup(taps, data_samples, student_inputs.device))
             for name, t in self.trainable_teachers.items():
                 w = self.teacher_cfgs[name].get('task_loss_weight', 1.0)
                 if w:
@@ -244,8 +384,12 @@ class Distiller(BaseModel):
                 else:
                     t(teacher_inputs[name], data_samples, mode='tensor')
             student_losses = self.student(student_inputs, data_samples, mode='loss')
-        losses.update(self._scaled(student_losses, self.student_loss_weight, 'student.'))
-        features = self.recorder.features()
+        hub = MessageHub.get_current_instance()
+        it, epoch = hub.get_info('iter', 0), hub.get_info('epoch', 0)
+        task_factor = _schedule_factor(self.student_loss_schedule, it, epoch)
+        losses.update(self._scaled(student_losses, self.student_loss_weight, 'student.',
+                                   task_factor))
+        features = self.recorder.features(skip=self._unread_cached_taps)
 
         for name, connector in self.connectors.items():
             source, like = self.connector_io[name]
@@ -259,7 +403,6 @@ class Distiller(BaseModel):
             out = [connector(x, s) for x, s in zip(_as_list(src), sizes)]
             features[name] = out if isinstance(src, (list, tuple)) else out[0]
 
-        it = MessageHub.get_current_instance().get_info('iter', 0)
         for name, loss_fn in self.losses.items():
             kwargs = {arg: features[f] if isinstance(f, str) else [features[x] for x in f]
                       for arg, f in self.loss_inputs[name].items()}
@@ -268,7 +411,7 @@ class Distiller(BaseModel):
             if 'data_samples' in inspect.signature(loss_fn.forward).parameters:
                 kwargs['data_samples'] = data_samples
             value = loss_fn(**kwargs)
-            factor = _schedule_factor(self.loss_schedules[name], it)
+            factor = _schedule_factor(self.loss_schedules[name], it, epoch)
             if isinstance(value, dict):
                 for k, v in value.items():
                     losses[f'loss_{name}.{k}' if not k.startswith('loss') else
@@ -276,16 +419,19 @@ class Distiller(BaseModel):
             else:
                 losses[f'loss_{name}'] = value * factor
         self._checked_shapes = True
+        if self.check_finite:
+            check_finite_losses(losses, it)
         return losses
 
     @staticmethod
-    def _scaled(losses: dict, weight, prefix: str) -> dict:
+    def _scaled(losses: dict, weight, prefix: str, factor: float = 1.0) -> dict:
         """Scale task losses by one weight, or per key (``dict(loss_cls=0.)``; keys not
-        named keep weight 1). A weight of 0 drops the term (e.g. a detector's hard
-        classification loss when it learns from the teacher's soft targets alone)."""
+        named keep weight 1), times the schedule ``factor``. A weight of 0 drops the
+        term (e.g. a detector's hard classification loss when it learns from the
+        teacher's soft targets alone)."""
         out = {}
         for k, v in losses.items():
-            w = weight.get(k, 1.0) if isinstance(weight, dict) else weight
+            w = (weight.get(k, 1.0) if isinstance(weight, dict) else weight) * factor
             if 'loss' in k and w == 0:
                 continue
             if 'loss' in k and w != 1.0:
@@ -335,6 +481,14 @@ def _names(f):
 
 def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _float32(x):
+    if isinstance(x, torch.Tensor):
+        return x.float() if x.is_floating_point() else x
+    if isinstance(x, (list, tuple)):
+        return type(x)(_float32(v) for v in x)
+    return x
 
 
 def _spatial_size(x: torch.Tensor):

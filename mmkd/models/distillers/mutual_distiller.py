@@ -17,11 +17,12 @@ from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
-from mmengine.logging import print_log
+from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel
 
 from mmkd.registry import MODELS
 from .distiller import Distiller
+from .integrity import check_finite_losses
 from .model_config import build_model, load_weights_strict
 
 
@@ -176,9 +177,12 @@ class MutualDistiller(BaseModel):
         s_in = Distiller.route(inputs, self.model_cfgs[s_name].get('input'),
                                f'student {s_name!r}')
         phase = torch.tensor(float(self.phase_index))
+        it = MessageHub.get_current_instance().get_info('iter', 0)
         if t_name is None:
             losses = student(s_in, data_samples, mode='loss')
-            return {**{f'{s_name}.{k}': v for k, v in losses.items()}, 'phase': phase}
+            losses = {**{f'{s_name}.{k}': v for k, v in losses.items()}, 'phase': phase}
+            check_finite_losses(losses, it, f'phase {int(self.phase_index)}')
+            return losses
         t_in = Distiller.route(inputs, self.model_cfgs[t_name].get('input'),
                                f'teacher {t_name!r}')
         with torch.no_grad():
@@ -189,6 +193,8 @@ class MutualDistiller(BaseModel):
             out = dict(distill=out)
         losses = {f'loss_{k}' if not k.startswith('loss') else k: v for k, v in out.items()}
         losses['phase'] = phase
+        check_finite_losses(losses, it, f'phase {int(self.phase_index)} (student '
+                            f'{s_name!r}, teacher {t_name!r})')
         return losses
 
     def export_members(self) -> Dict[str, tuple]:

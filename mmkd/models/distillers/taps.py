@@ -99,9 +99,19 @@ class TapRecorder:
             for h in handles:
                 h.remove()
 
-    def features(self) -> dict:
-        """name -> value (a list when the module ran several times)."""
-        missing = [n for n in self.taps if n not in self.records]
+    def taps_of(self, model: str) -> Dict[str, Tap]:
+        """The taps that read ``model``."""
+        return {n: t for n, t in self.taps.items() if t.model == model}
+
+    def add(self, records: Dict[str, list]) -> None:
+        """Record values that did not come from a hook (a teacher's cached outputs)."""
+        for name, values in records.items():
+            self.records.setdefault(name, []).extend(values)
+
+    def features(self, skip=()) -> dict:
+        """name -> value (a list when the module ran several times). ``skip``: taps not
+        expected to record (a cached teacher's taps that no loss reads)."""
+        missing = [n for n in self.taps if n not in self.records and n not in skip]
         if missing:
             where = {n: f'{self.taps[n].model}.{self.taps[n].path}' for n in missing}
             raise RuntimeError(f'taps {where} recorded nothing: those modules did not run '

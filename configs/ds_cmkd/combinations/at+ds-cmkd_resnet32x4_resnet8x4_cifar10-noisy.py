@@ -1,0 +1,4 @@
+# DS-CMKD Table 7, "AT + Ours": AT (feat[1:-1], weight 1000) with DS-CMKD's SEM and DCM
+# added, each term at its own weight: L = [its CE] + [its loss] + gamma * (SEM + DCM).
+_base_ = ['../zoo/at_resnet32x4_resnet8x4_cifar10-noisy.py']
+model = dict(losses=dict(sem={{_base_.sem}}, dcm={{_base_.dcm}}))

@@ -1,0 +1,14 @@
+# DS-CMKD on ImageNet-1k: ResNet32x4 (clean) teaches ResNet8x4 (noisy), as
+# ../ds-cmkd_resnet32x4_resnet8x4_cifar10-noisy.py.
+_base_ = [
+    '../_base_/distill_resnet32x4_resnet8x4.py',
+    '../_base_/datasets/imagenet1k_clean-noisy.py',
+    '../_base_/schedules/sgd_240e.py',
+]
+model = dict(
+    student=dict(head=dict(num_classes=1000)),
+    teacher=dict(model=dict(head=dict(num_classes=1000)),
+                 checkpoint='work_dirs/resnet32x4_imagenet1k-clean_teacher'),
+    losses=dict(sem={{_base_.sem}}, dcm={{_base_.dcm}}),
+    data_preprocessor={{_base_.paired_preprocessor}})
+custom_hooks = [dict(type='mmkd.ExportStudentHook')]

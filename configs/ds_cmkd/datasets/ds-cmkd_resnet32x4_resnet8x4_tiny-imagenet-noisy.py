@@ -1,0 +1,14 @@
+# DS-CMKD on Tiny-ImageNet: ResNet32x4 (clean) teaches ResNet8x4 (noisy), as
+# ../ds-cmkd_resnet32x4_resnet8x4_cifar10-noisy.py.
+_base_ = [
+    '../_base_/distill_resnet32x4_resnet8x4.py',
+    '../_base_/datasets/tiny-imagenet_clean-noisy.py',
+    '../_base_/schedules/sgd_240e.py',
+]
+model = dict(
+    student=dict(head=dict(num_classes=200)),
+    teacher=dict(model=dict(head=dict(num_classes=200)),
+                 checkpoint='work_dirs/resnet32x4_tiny-imagenet-clean_teacher'),
+    losses=dict(sem={{_base_.sem}}, dcm={{_base_.dcm}}),
+    data_preprocessor={{_base_.paired_preprocessor}})
+custom_hooks = [dict(type='mmkd.ExportStudentHook')]

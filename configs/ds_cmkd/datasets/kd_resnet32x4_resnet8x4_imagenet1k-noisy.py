@@ -1,0 +1,14 @@
+# KD on ImageNet-1k: ResNet32x4 (clean) teaches ResNet8x4 (noisy), 0.1 CE + 0.9 KD, T = 4.
+_base_ = [
+    '../_base_/distill_resnet32x4_resnet8x4.py',
+    '../_base_/datasets/imagenet1k_clean-noisy.py',
+    '../_base_/schedules/sgd_240e.py',
+]
+model = dict(
+    student=dict(head=dict(num_classes=1000)),
+    teacher=dict(model=dict(head=dict(num_classes=1000)),
+                 checkpoint='work_dirs/resnet32x4_imagenet1k-clean_teacher'),
+    losses=dict(kd={{_base_.kd}}),
+    student_loss_weight=0.1,
+    data_preprocessor={{_base_.paired_preprocessor}})
+custom_hooks = [dict(type='mmkd.ExportStudentHook')]

@@ -1,0 +1,17 @@
+# The ResNet32x4 teacher, supervised on clean Tiny-ImageNet (layout: see the dataset
+# base).
+_base_ = [
+    '../_base_/datasets/tiny-imagenet_clean-noisy.py',
+    '../_base_/schedules/sgd_240e.py',
+]
+model = dict(
+    type='mmkd.Distiller',
+    student=dict(
+        type='ImageClassifier',
+        backbone=dict(type='mmkd.CifarResNet', arch='resnet32x4'),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=200, in_channels=256,
+                  loss=dict(type='CrossEntropyLoss'), topk=(1, ))),
+    student_input='clean',
+    data_preprocessor={{_base_.paired_preprocessor}})
+custom_hooks = [dict(type='mmkd.ExportStudentHook')]

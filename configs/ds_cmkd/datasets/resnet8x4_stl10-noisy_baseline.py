@@ -1,0 +1,16 @@
+# Baseline: ResNet8x4 supervised on noisy STL-10 alone (layout: see the dataset base).
+_base_ = [
+    '../_base_/datasets/stl10_clean-noisy.py',
+    '../_base_/schedules/sgd_240e.py',
+]
+model = dict(
+    type='mmkd.Distiller',
+    student=dict(
+        type='ImageClassifier',
+        backbone=dict(type='mmkd.CifarResNet', arch='resnet8x4'),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=10, in_channels=256,
+                  loss=dict(type='CrossEntropyLoss'), topk=(1, ))),
+    student_input='noisy',
+    data_preprocessor={{_base_.paired_preprocessor}})
+custom_hooks = [dict(type='mmkd.ExportStudentHook')]

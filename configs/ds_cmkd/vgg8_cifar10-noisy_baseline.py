@@ -1,0 +1,14 @@
+# Baseline: VGG8 supervised on the noisy images alone.
+# A Distiller without a teacher trains its student on one modality of the paired batch
+# and exports it like any other run.
+_base_ = [
+    './_base_/models/cifar_nets.py',
+    './_base_/datasets/cifar10_clean-noisy.py',
+    './_base_/schedules/sgd_240e.py',
+]
+model = dict(
+    type='mmkd.Distiller',
+    student={{_base_.vgg8}},
+    student_input='noisy',
+    data_preprocessor={{_base_.paired_preprocessor}})
+custom_hooks = [dict(type='mmkd.ExportStudentHook')]

@@ -1,0 +1,13 @@
+# AT (Zagoruyko & Komodakis, arXiv:1612.03928), RepDistiller's --distill attention:
+# attention maps (p = 2) of feat[1:-1], beta 1000, CE 1.
+_base_ = [
+    '../_base_/distill_resnet32x4_resnet8x4.py',
+    '../_base_/datasets/cifar10_clean-noisy.py',
+    '../_base_/schedules/sgd_240e.py',
+]
+model = dict(
+    losses=dict(at=dict(type='mmkd.ATLoss', p=2, loss_weight=1000.,
+                        inputs=dict(student=['s_feat1', 's_feat2', 's_feat3'],
+                                    teacher=['t_feat1', 't_feat2', 't_feat3']))),
+    data_preprocessor={{_base_.paired_preprocessor}})
+custom_hooks = [dict(type='mmkd.ExportStudentHook')]

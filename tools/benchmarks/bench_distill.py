@@ -1,0 +1,604 @@
+"""Benchmark of a distillation pair: what distilling costs over training the student.
+
+    python tools/benchmarks/bench_distill.py --pair {retinanet,resnet_sar,resnet32x4,seg}
+        [--repeats 20] [--warmup 3] [--batch-size B] [--threads T] [--json out.json]
+        [--teacher-amp bf16|fp16] [--channels-last] [--razor [PATH]]
+        [--no-memory] [--no-loader] [--no-cache] [--data-dir DIR]
+
+In one process, interleaved in rounds (A B C D A B C D ..., medians over ``--repeats``
+rounds after ``--warmup``), on one real batch of the pair's training data:
+
+- ``student``:   the student's training step alone (data preprocessing, forward, task
+                 loss, backward, SGD step), i.e. the baseline run without a teacher;
+- ``teacher``:   the frozen teacher's forward alone (no_grad, eval mode);
+- ``kd``:        the full mmkd distillation step (``Distiller.train_step``);
+- ``kd_cached``: the distillation step reading the teacher's outputs from a teacher
+                 cache (mmkd/models/distillers/teacher_cache.py) instead of running it;
+- ``razor``:     with ``--razor``, MMRazor 1.0.0's ``SingleTeacherDistill`` expressing
+                 the same pair and loss (classification pairs).
+
+Printed: each step's median time, the ratio KD / student next to its analytic floor
+``r* = 1 + t(teacher) / t(student)`` (a distillation step cannot be cheaper than the
+student's step plus the teacher's forward), mmkd's overhead over the floor
+(target <= 3 %), the cached step's ratio (target <= 1.10) and MMRazor's ratio.
+
+Peak memory (``--no-memory`` skips it): each kind runs ``--memory-steps`` steps in a
+fresh subprocess, which reports its resident-set high-water mark (``VmHWM``, reset after
+imports through ``/proc/self/clear_refs``) minus its resident set after imports: model
+weights, optimizer state and activations of that kind alone (the student kind builds no
+teacher). ``tracemalloc`` cannot see torch's CPU tensors and torch has no CPU allocator
+statistics; a shared process would hide one kind's peak in pages freed by another. The
+subprocesses run glibc with ``MALLOC_MMAP_THRESHOLD_=65536 MALLOC_ARENA_MAX=1``, so
+freed tensors go back to the system at once and the high-water mark is live memory, not
+allocator caching (without it, repeated runs of one kind differed by 15 %; with it, by
+under 1 %). Target: ``peak(kd) <= 1.15 x (peak(student) + teacher weight bytes)``.
+
+Loader (``--no-loader`` skips it): images/s of the pair's training dataloader as the
+config builds it (its workers and pipeline), against the images/s of the KD step it
+feeds (target: at least 2x).
+
+Data: the config's data root when present (``data/mstar10``, ``data/cifar10``), else a
+generated stand-in in ``--data-dir`` (synthetic detection scenes at 512 px, synthetic
+buildings, synthetic SAR chips, random CIFAR-size images). Teachers get random weights
+(timing does not depend on them). The JSON (``--json``) holds every measurement.
+"""
+import argparse
+import copy
+import json
+import os
+import os.path as osp
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+KINDS = ('student', 'teacher', 'kd', 'kd_cached', 'razor')
+
+PAIRS = {
+    'retinanet': dict(
+        config='configs/det_kd/kd_soft_r50-pafpn_r18-fpn_synthetic-det.py',
+        title='RetinaNet R50-PAFPN -> R18-FPN, 512x512, QFL soft targets',
+        data='synthetic_det', size=512),
+    'resnet_sar': dict(
+        config='configs/kd/kd_resnet34_resnet18-w32_mstar10.py',
+        title='ResNet-34 -> ResNet-18 (w32), 64x64 MSTAR SAR chips, Hinton KD',
+        data='mstar10', razor=True),
+    'resnet32x4': dict(
+        config=None,
+        title='resnet32x4 -> resnet8x4 (CIFAR ResNets), 32x32, Hinton KD',
+        data='cifar10', razor=True),
+    'seg': dict(
+        config='configs/disoptnet/skd_effnet-b3-unet_synthetic-buildings.py',
+        title='EfficientNet-B3 U-Net optical -> SAR, 128x128, pixel + pair-wise KD',
+        data='synthetic_buildings'),
+}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--pair', choices=sorted(PAIRS), required=True)
+    p.add_argument('--repeats', type=int, default=20, help='measured rounds')
+    p.add_argument('--warmup', type=int, default=3, help='unmeasured rounds first')
+    p.add_argument('--batch-size', type=int, help='default: the config\'s')
+    p.add_argument('--threads', type=int, help='torch threads (default: torch\'s)')
+    p.add_argument('--json', help='write the results here')
+    p.add_argument('--teacher-amp', choices=['bf16', 'fp16'],
+                   help='teacher forward under autocast')
+    p.add_argument('--channels-last', action='store_true',
+                   help='teacher weights and input in channels-last format')
+    p.add_argument('--razor', nargs='?', const='/tmp/razor-pkgs', default=None,
+                   help='also measure MMRazor 1.0.0 (a folder holding it, e.g. from '
+                   '`pip install --target /tmp/razor-pkgs --no-deps mmrazor==1.0.0 '
+                   'joblib cloudpickle`)')
+    p.add_argument('--no-memory', action='store_true')
+    p.add_argument('--no-loader', action='store_true')
+    p.add_argument('--no-cache', action='store_true')
+    p.add_argument('--loader-batches', type=int, default=20)
+    p.add_argument('--memory-steps', type=int, default=3)
+    p.add_argument('--data-dir', default=osp.join(REPO, 'work_dirs', 'bench_data'))
+    p.add_argument('--keep-work', action='store_true',
+                   help='keep the temporary folder (teacher weights, batch, cache)')
+    p.add_argument('--_child', help=argparse.SUPPRESS)
+    p.add_argument('--_state', help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+# ----------------------------------------------------------------------------- configs
+def resnet32x4_config(data_root):
+    from mmengine.config import Config
+
+    def classifier(arch):
+        return dict(
+            type='mmpretrain.ImageClassifier',
+            backbone=dict(type='mmkd.CifarResNet', arch=arch),
+            neck=dict(type='mmpretrain.GlobalAveragePooling'),
+            head=dict(type='mmpretrain.LinearClsHead', num_classes=10, in_channels=256,
+                      loss=dict(type='mmpretrain.CrossEntropyLoss'), topk=(1, )),
+            data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor', num_classes=10,
+                                   mean=[125.3, 123.0, 113.9], std=[63.0, 62.1, 66.7],
+                                   to_rgb=True))
+
+    return Config(dict(
+        default_scope='mmpretrain',
+        model=dict(type='mmkd.Distiller', student=classifier('resnet8x4'),
+                   teacher=dict(model=classifier('resnet32x4'), checkpoint=None),
+                   taps=dict(s_logits='student.head.fc', t_logits='teacher.head.fc'),
+                   losses=dict(kd=dict(type='mmkd.KDLoss', temperature=4.0,
+                                       loss_weight=0.9,
+                                       inputs=dict(student='s_logits',
+                                                   teacher='t_logits'))),
+                   student_loss_weight=0.1),
+        train_dataloader=dict(
+            batch_size=64, num_workers=2, persistent_workers=True,
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            dataset=dict(type='mmpretrain.CustomDataset', data_root=data_root,
+                         data_prefix='train', with_label=True, pipeline=[
+                             dict(type='LoadImageFromFile'),
+                             dict(type='RandomCrop', crop_size=32, padding=4),
+                             dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+                             dict(type='PackInputs')])),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9,
+                                          weight_decay=5e-4))))
+
+
+def prepare_data(kind, data_dir):
+    """The data root to read: the repo's data when present, else a generated stand-in."""
+    if kind == 'mstar10' and osp.isdir(osp.join(REPO, 'data/mstar10/train')):
+        return osp.join(REPO, 'data/mstar10')
+    if kind == 'cifar10' and osp.isdir(osp.join(REPO, 'data/cifar10/train')):
+        return osp.join(REPO, 'data/cifar10')
+    root = osp.join(data_dir, kind)
+    if kind == 'synthetic_det':
+        from mmkd.datasets.synthetic_det import make_synthetic_det
+        return make_synthetic_det(root, num_train=64, num_val=8, size=512)
+    if kind == 'synthetic_buildings':
+        from mmkd.datasets.synthetic_buildings import make_synthetic_buildings
+        return make_synthetic_buildings(root, num_train=64, num_val=8, num_test=8)
+    if kind == 'mstar10':  # stand-in: synthetic SAR chips at MSTAR's 128 px
+        from mmkd.datasets.synthetic_sar import make_synthetic_sar
+        return make_synthetic_sar(root, train_per_class=20, test_per_class=2, size=128)
+    if kind == 'cifar10':
+        import cv2
+        import numpy as np
+        rng = np.random.default_rng(0)
+        for c in range(10):
+            os.makedirs(osp.join(root, 'train', f'c{c}'), exist_ok=True)
+            for i in range(64):
+                cv2.imwrite(osp.join(root, 'train', f'c{c}', f'{i}.png'),
+                            rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
+        return root
+    raise ValueError(kind)
+
+
+def pair_config(args, work):
+    """The pair's config with its data root, batch size, input size and teacher options
+    set, and a random-weight checkpoint for every frozen teacher."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmkd.models.distillers import build_model
+    spec = PAIRS[args.pair]
+    data_root = prepare_data(spec['data'], args.data_dir)
+    if spec['config'] is None:
+        cfg = resnet32x4_config(data_root)
+    else:
+        cfg = Config.fromfile(osp.join(REPO, spec['config']))
+        cfg.train_dataloader.dataset.data_root = data_root
+    init_default_scope(cfg.get('default_scope', 'mmkd'))
+    if args.batch_size:
+        cfg.train_dataloader.batch_size = args.batch_size
+    if spec.get('size'):  # detection: resize the 512 px scenes to 512
+        for t in cfg.train_dataloader.dataset.pipeline:
+            if t['type'] == 'Resize':
+                t['scale'] = (spec['size'], spec['size'])
+    teachers = cfg.model.get('teachers') or {'teacher': cfg.model.teacher}
+    for name, t in teachers.items():
+        torch.manual_seed(0)
+        model, _, _ = build_model(t['model'], f'teacher {name!r}')
+        path = osp.join(work, f'teacher_{name}.pth')
+        torch.save({'state_dict': model.state_dict()}, path)
+        t['checkpoint'] = path
+        if args.teacher_amp:
+            t['amp'] = args.teacher_amp
+        if args.channels_last:
+            t['channels_last'] = True
+    return cfg
+
+
+# ----------------------------------------------------------------------------- steps
+def build_optim(model, cfg):
+    """The config's optimizer wrapper (SGD, gradient clipping where configured)."""
+    from mmengine.optim import build_optim_wrapper
+    return build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+
+
+def student_only(model_cfg):
+    """The distiller config without teachers, taps, connectors and losses: the student
+    and the same data preprocessor (what a student-only process holds)."""
+    out = copy.deepcopy(model_cfg)
+    for k in ('teacher', 'teachers', 'connectors'):
+        out.pop(k, None)
+    out['taps'], out['losses'] = {}, {}
+    return out
+
+
+class Steps:
+    """Each measured kind as a zero-argument callable on one fixed batch."""
+
+    def __init__(self, cfg, work, kinds, razor_path=None):
+        import torch
+
+        from mmkd.registry import MODELS
+        self.cfg, self.kinds = cfg, kinds
+        self.batch = torch.load(osp.join(work, 'batch.pth'), weights_only=False)
+        self.fns = {}
+        if {'teacher', 'kd'} & set(kinds):
+            self.d = MODELS.build(copy.deepcopy(cfg.model))
+            self.d.train()
+            if 'kd' in kinds:
+                self.optim = build_optim(self.d, cfg)
+                self.fns['kd'] = lambda: self.d.train_step(self.batch, self.optim)
+            if 'teacher' in kinds:
+                self.fns['teacher'] = self.teacher_forward
+        if 'student' in kinds:  # alone in a memory subprocess: no teacher is built
+            self.s = self.d if hasattr(self, 'd') else MODELS.build(
+                student_only(cfg.model))
+            self.s.train()
+            self.student_optim = build_optim(self.s.student, cfg)
+            self.fns['student'] = self.student_step
+        if 'kd_cached' in kinds:
+            ccfg = copy.deepcopy(cfg.model)
+            teachers = ccfg.get('teachers') or {'teacher': ccfg.teacher}
+            for t in teachers.values():
+                t['cache'] = dict(dir=osp.join(work, 'cache'))
+            self.dc = MODELS.build(ccfg)
+            self.dc.train()
+            self.cached_batch = torch.load(osp.join(work, 'cached_batch.pth'),
+                                           weights_only=False)
+            self.cached_optim = build_optim(self.dc, cfg)
+            self.fns['kd_cached'] = lambda: self.dc.train_step(self.cached_batch,
+                                                               self.cached_optim)
+        if 'razor' in kinds:
+            self.razor = build_razor(cfg, razor_path)
+            self.razor.train()
+            self.razor_optim = build_optim(self.razor, cfg)
+            self.fns['razor'] = lambda: self.razor.train_step(self.batch, self.razor_optim)
+
+    def student_step(self):
+        """The student's own training step, on the same preprocessed batch."""
+        d, optim = self.s, self.student_optim
+        with optim.optim_context(d.student):
+            data = d.data_preprocessor(self.batch, True)
+            x = d.route(data['inputs'], d.student_input, 'student')
+            losses = d.student(x, data['data_samples'], mode='loss')
+        loss, log = d.student.parse_losses(losses)
+        optim.update_params(loss)
+        return log
+
+    def teacher_forward(self):
+        import torch
+        d = self.d
+        with torch.no_grad():
+            data = d.data_preprocessor(self.batch, True)
+        for name in d.frozen_teacher_names:
+            x = d.route(data['inputs'], d.teacher_cfgs[name].get('input'), name)
+            t0 = time.perf_counter()
+            d._run_frozen_teacher(name, x, data['data_samples'])
+            self._teacher_time = time.perf_counter() - t0
+
+    def timed(self, kind):
+        t0 = time.perf_counter()
+        self.fns[kind]()
+        elapsed = time.perf_counter() - t0
+        if kind == 'teacher':  # preprocessing is part of the student step, not this
+            return self._teacher_time
+        return elapsed
+
+
+# ----------------------------------------------------------------------------- MMRazor
+def import_mmrazor(path):
+    """Import MMRazor 1.0.0 under torch 2.x: its quantization structures import names
+    torch renamed (``reverse2`` ...); distillation never uses them, so they are stubbed."""
+    import types
+    if path and path not in sys.path:
+        sys.path.insert(0, path)
+    stub = types.ModuleType('mmrazor.structures.quantization')
+    stub.__path__, stub.__all__ = [], []
+
+    def missing(name):
+        if name.startswith('__'):
+            raise AttributeError(name)
+        return type(name, (), {})
+
+    stub.__getattr__ = missing
+    sys.modules.setdefault('mmrazor.structures.quantization', stub)
+    import mmrazor  # noqa: F401
+    from mmrazor.models import SingleTeacherDistill  # noqa: F401
+    return mmrazor
+
+
+def build_razor(cfg, path):
+    """The pair as MMRazor's SingleTeacherDistill: same student, teacher, taps, loss."""
+    import_mmrazor(path)
+    from mmengine.registry import DefaultScope
+
+    from mmkd.models.distillers import resolve_model_cfg
+    from mmrazor.registry import MODELS as RAZOR_MODELS
+    m = cfg.model
+    student, _ = resolve_model_cfg(m.student)
+    teacher, _ = resolve_model_cfg(m.teacher.model)
+    kd = m.losses.kd
+    algo = dict(
+        type='mmrazor.SingleTeacherDistill',
+        architecture=student.to_dict(), teacher=teacher.to_dict(),
+        teacher_ckpt=m.teacher.checkpoint,
+        distiller=dict(
+            type='mmrazor.ConfigurableDistiller',
+            student_recorders=dict(fc=dict(type='mmrazor.ModuleOutputs',
+                                           source='head.fc')),
+            teacher_recorders=dict(fc=dict(type='mmrazor.ModuleOutputs',
+                                           source='head.fc')),
+            distill_losses=dict(loss_kl=dict(type='mmrazor.KLDivergence',
+                                             tau=kd.temperature,
+                                             loss_weight=kd.get('loss_weight', 1.0))),
+            loss_forward_mappings=dict(loss_kl=dict(
+                preds_S=dict(from_student=True, recorder='fc'),
+                preds_T=dict(from_student=False, recorder='fc')))))
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmpretrain')):
+        return RAZOR_MODELS.build(algo)
+
+
+# ----------------------------------------------------------------------------- memory
+def _status(field):
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def child_memory(args):
+    """In a fresh process: peak resident memory of one kind's steps over the resident
+    memory after imports."""
+    import resource
+
+    import torch
+    state = json.load(open(args._state))
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import mmkd  # noqa: F401
+    import mmkd.models  # noqa: F401
+    if args._child == 'razor':
+        import_mmrazor(state['razor'])
+    cfg = Config.fromfile(osp.join(state['work'], 'config.py'))
+    init_default_scope(cfg.get('default_scope', 'mmkd'))
+    reset = True
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')  # resets VmHWM to the current resident set
+    except OSError:
+        reset = False
+    base = _status('VmRSS')
+    base_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    steps = Steps(cfg, state['work'], [args._child], state.get('razor'))
+    for _ in range(args.memory_steps):
+        steps.fns[args._child]()
+    peak = _status('VmHWM') if reset else \
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print('MEMORY ' + json.dumps(dict(kind=args._child, peak_bytes=peak - (
+        base if reset else base_maxrss), hwm_reset=reset)))
+
+
+def measure_memory(args, state_path, kinds):
+    out = {}
+    for kind in kinds:
+        cmd = [sys.executable, osp.abspath(__file__), '--pair', args.pair, '--_child',
+               kind, '--_state', state_path, '--memory-steps', str(args.memory_steps)]
+        if args.threads:
+            cmd += ['--threads', str(args.threads)]
+        # glibc returns blocks >= 64 KiB to the system when freed, in one arena: the
+        # high-water mark then measures live memory, not what the allocator keeps
+        env = dict(os.environ, PYTHONPATH=REPO, MALLOC_MMAP_THRESHOLD_='65536',
+                   MALLOC_ARENA_MAX='1')
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
+        line = [ln for ln in proc.stdout.splitlines() if ln.startswith('MEMORY ')]
+        if proc.returncode or not line:
+            out[kind] = dict(error=(proc.stderr or proc.stdout)[-2000:])
+            continue
+        out[kind] = json.loads(line[-1][len('MEMORY '):])
+    return out
+
+
+# ----------------------------------------------------------------------------- loader
+def measure_loader(cfg, batches):
+    from mmengine.runner import Runner
+    loader = Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader), seed=0)
+    it = iter(loader)
+    next(it)  # workers started, first batch out
+    t0, n = time.perf_counter(), 0
+    for _ in range(batches):
+        try:
+            b = next(it)
+        except StopIteration:
+            it = iter(loader)
+            b = next(it)
+        n += len(b['data_samples'])
+    elapsed = time.perf_counter() - t0
+    return dict(images=n, seconds=elapsed, images_per_s=n / elapsed,
+                num_workers=cfg.train_dataloader.get('num_workers', 0))
+
+
+# ----------------------------------------------------------------------------- main
+def first_batch(cfg):
+    from mmengine.runner import Runner
+    dl = copy.deepcopy(cfg.train_dataloader)
+    dl['num_workers'], dl['persistent_workers'] = 0, False
+    return next(iter(Runner.build_dataloader(dl, seed=0)))
+
+
+def make_cache(cfg, work, batch_size):
+    """A 1-view teacher cache of the first ``batch_size`` training samples and the batch
+    the cached distiller reads."""
+    import torch
+    from mmengine.dataset import pseudo_collate
+
+    from mmkd.models.distillers.teacher_cache import (TeacherCacheDataset,
+                                                      write_teacher_cache)
+    from mmkd.registry import DATASETS, MODELS
+    dataset = DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
+    subset = torch.utils.data.Subset(dataset, range(batch_size))
+    d = MODELS.build(copy.deepcopy(cfg.model))
+    write_teacher_cache(d, subset, osp.join(work, 'cache'), views=1,
+                        batch_size=batch_size, log=lambda m: None)
+    wrapped = TeacherCacheDataset(subset, osp.join(work, 'cache'))
+    batch = pseudo_collate([wrapped.get_view(i, 0) for i in range(batch_size)])
+    torch.save(batch, osp.join(work, 'cached_batch.pth'))
+    meta = json.load(open(osp.join(work, 'cache', 'meta.json')))
+    return dict(bytes_per_view=meta['bytes'] // batch_size)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args._child:
+        return child_memory(args)
+    import torch
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    import mmkd  # noqa: F401
+    import mmkd.models  # noqa: F401
+    spec = PAIRS[args.pair]
+    work = tempfile.mkdtemp(prefix=f'bench_{args.pair}_')
+    print(f'pair: {spec["title"]}\nwork dir: {work}', flush=True)
+    cfg = pair_config(args, work)
+    cfg.dump(osp.join(work, 'config.py'))
+    batch = first_batch(cfg)
+    torch.save(batch, osp.join(work, 'batch.pth'))
+    bs = len(batch['data_samples'])
+
+    kinds = ['student', 'teacher', 'kd']
+    cache_info = None
+    if not args.no_cache:
+        cache_info = make_cache(cfg, work, bs)
+        kinds.append('kd_cached')
+    razor_path = None
+    if args.razor is not None and spec.get('razor'):
+        razor_path = args.razor
+        kinds.append('razor')
+    elif args.razor is not None:
+        print(f'MMRazor: not measured for {args.pair} (classification pairs only: its '
+              f'single-input distiller cannot express this pair\'s taps and losses '
+              f'without new MMRazor code)')
+
+    steps = Steps(cfg, work, kinds, razor_path)
+    times, last = {k: [] for k in kinds}, {}
+    for r in range(args.warmup + args.repeats):
+        for k in kinds:
+            t = steps.timed(k)
+            if r >= args.warmup:
+                times[k].append(t)
+            last[k] = t
+        print(f'round {r + 1}/{args.warmup + args.repeats}'
+              f'{" (warm-up)" if r < args.warmup else ""}: '
+              + '  '.join(f'{k} {last[k]:.3f}s' for k in kinds), flush=True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    teacher_bytes = sum(t.numel() * t.element_size() for name in
+                        steps.d.frozen_teacher_names
+                        for t in steps.d.teachers[name].state_dict().values())
+    del steps
+
+    results = dict(
+        pair=args.pair, title=spec['title'], batch_size=bs, repeats=args.repeats,
+        warmup=args.warmup, threads=torch.get_num_threads(),
+        teacher_amp=args.teacher_amp, channels_last=args.channels_last,
+        machine=dict(python=platform.python_version(), torch=torch.__version__,
+                     cpu=platform.processor() or platform.machine(),
+                     cores=os.cpu_count()),
+        command=' '.join([osp.relpath(sys.argv[0], REPO)] + sys.argv[1:]),
+        seconds=dict(median=med, all=times),
+        teacher_weight_bytes=teacher_bytes)
+    r_star = 1 + med['teacher'] / med['student']
+    ratio = med['kd'] / med['student']
+    results['ratios'] = dict(kd_over_student=ratio, floor_r_star=r_star,
+                             overhead_over_floor=ratio / r_star - 1)
+    if 'kd_cached' in med:
+        results['ratios']['kd_cached_over_student'] = med['kd_cached'] / med['student']
+        results['cache'] = cache_info
+    if 'razor' in med:
+        results['ratios']['razor_over_student'] = med['razor'] / med['student']
+        results['ratios']['razor_overhead_over_floor'] = \
+            med['razor'] / med['student'] / r_star - 1
+
+    if not args.no_memory:
+        state = osp.join(work, 'state.json')
+        json.dump(dict(work=work, razor=razor_path), open(state, 'w'))
+        mem = measure_memory(args, state, kinds)
+        results['memory'] = mem
+        ok = all('peak_bytes' in mem.get(k, {}) for k in ('student', 'kd'))
+        if ok:
+            bound = mem['student']['peak_bytes'] + teacher_bytes
+            results['memory_ratio'] = dict(
+                kd_over_student_plus_teacher=mem['kd']['peak_bytes'] / bound)
+    if not args.no_loader:
+        results['loader'] = measure_loader(cfg, args.loader_batches)
+        results['loader']['kd_step_images_per_s'] = bs / med['kd']
+        results['loader']['loader_over_kd_step'] = \
+            results['loader']['images_per_s'] / (bs / med['kd'])
+
+    report(results)
+    if args.json:
+        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=1)
+        print(f'wrote {args.json}')
+    if not args.keep_work:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def report(r):
+    med, ratios = r['seconds']['median'], r['ratios']
+    mib = 2 ** 20
+    print(f'\n== {r["title"]}  (batch {r["batch_size"]}, {r["threads"]} threads, '
+          f'{r["repeats"]} rounds, medians)')
+    for k, v in med.items():
+        print(f'  {k:<10} {v * 1000:9.1f} ms   {r["batch_size"] / v:8.1f} img/s')
+    print(f'  KD / student        {ratios["kd_over_student"]:.3f}   floor r* = '
+          f'{ratios["floor_r_star"]:.3f}   overhead over floor '
+          f'{100 * ratios["overhead_over_floor"]:+.1f} %  (target <= +3 %)')
+    if 'kd_cached_over_student' in ratios:
+        print(f'  KD cached / student {ratios["kd_cached_over_student"]:.3f}   '
+              f'(target <= 1.10; {r["cache"]["bytes_per_view"]} bytes stored per sample '
+              f'and view)')
+    if 'razor_over_student' in ratios:
+        print(f'  MMRazor / student   {ratios["razor_over_student"]:.3f}   overhead over '
+              f'floor {100 * ratios["razor_overhead_over_floor"]:+.1f} %')
+    if 'memory' in r:
+        parts = []
+        for k, m in r['memory'].items():
+            parts.append(f'{k} {m["peak_bytes"] / mib:.0f} MiB' if 'peak_bytes' in m
+                         else f'{k} failed ({m["error"].strip().splitlines()[-1][:120]})')
+        print(f'  peak memory: {", ".join(parts)}; teacher weights '
+              f'{r["teacher_weight_bytes"] / mib:.0f} MiB')
+        if 'memory_ratio' in r:
+            print(f'  peak KD / (student + teacher weights) '
+                  f'{r["memory_ratio"]["kd_over_student_plus_teacher"]:.3f}  '
+                  f'(target <= 1.15)')
+    if 'loader' in r:
+        ld = r['loader']
+        print(f'  loader {ld["images_per_s"]:.1f} img/s ({ld["num_workers"]} workers) vs '
+              f'KD step {ld["kd_step_images_per_s"]:.1f} img/s: '
+              f'{ld["loader_over_kd_step"]:.2f}x  (target >= 2x)')
+
+
+if __name__ == '__main__':
+    main()
