@@ -88,7 +88,10 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
             if not isinstance(first, dict):
                 raise TypeError('MultiModalDataPreprocessor expects paired inputs (a dict '
                                 'modality -> image per sample); use PackMultiModalInputs')
-            missing = [m for m in self.preprocessors if m not in first]
+            # Training needs every modality; evaluation only the reference one (a
+            # distilled student is validated and tested on its own modality).
+            missing = [m for m in self.preprocessors if m not in first
+                       and (training or m == self.ref_modality)]
             if missing:
                 raise KeyError(f'the batch has no {missing} images (it has '
                                f'{sorted(first)}); read them in the pipeline or drop '

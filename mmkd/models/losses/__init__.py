@@ -18,6 +18,10 @@ from .semckd_loss import SemCKDLoss
 from .qfl_soft_target_loss import QFLSoftTargetLoss
 from .pdf_distil_loss import PDFDistilLoss
 from .defeat_loss import DeFeatLoss
+from .dml_loss import DMLLoss
+from .pairwise_similarity_loss import PairWiseSimilarityLoss
+from .pseudo_label_seg_loss import PseudoLabelSegLoss
+from .skd_holistic_loss import SKDHolisticLoss
 
 __all__ = ['KDLoss', 'FeatureMSELoss']
 __all__ += ['ATLoss', 'NSTLoss', 'SPLoss', 'PKTLoss', 'RKDLoss', 'CCLoss', 'FSPLoss',
@@ -25,3 +29,4 @@ __all__ += ['ATLoss', 'NSTLoss', 'SPLoss', 'PKTLoss', 'RKDLoss', 'CCLoss', 'FSPL
 __all__ += ['CRDLoss', 'SemCKDLoss', 'ALKDLoss', 'AFKDLoss', 'SEMLoss', 'DCMLoss']
 __all__ += ['QFLSoftTargetLoss', 'PDFDistilLoss', 'DeFeatLoss']
 __all__ += ['CMKDLoss']
+__all__ += ['PairWiseSimilarityLoss', 'SKDHolisticLoss', 'DMLLoss', 'PseudoLabelSegLoss']

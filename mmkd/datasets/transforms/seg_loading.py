@@ -1,0 +1,143 @@
+"""Segmentation labels of paired samples: read a mask file or rasterise footprints, in
+the reference modality's pixel frame; and align SAR look directions.
+
+After :class:`LoadSegMask`, ``results['gt_seg_map']`` is an ``H x W`` uint8 array of
+class indices in the frame of ``results['ref_modality']``, which the ``Paired*``
+geometric transforms move with every modality and ``PackMultiModalInputs(task='seg')``
+packs as ``gt_sem_seg``.
+"""
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmkd.registry import TRANSFORMS
+from .loading import ImageReadError, read_image
+
+
+class PairedSizeError(ValueError):
+    """Modalities (or the mask) of one sample do not cover the same pixel grid."""
+
+
+def rasterize_footprints(wkts: Sequence[str], shape, value: int = 1) -> np.ndarray:
+    """Burn pixel-coordinate WKT polygons (x = column, y = row, as SpaceNet's
+    ``PolygonWKT_Pix``) into an ``H x W`` uint8 mask with GDAL's rasteriser (a pixel is
+    inside when its centre is)."""
+    try:
+        from rasterio.features import rasterize
+        from shapely import wkt as shapely_wkt
+    except ImportError as e:
+        raise ImportError(f'rasterising footprints needs rasterio and shapely ({e}); '
+                          f'install them (requirements/runtime.txt) or convert the '
+                          f'dataset to mask files with tools/dataset_converters/'
+                          f'spacenet6.py') from None
+    geoms = []
+    for w in wkts:
+        g = shapely_wkt.loads(w)
+        if not g.is_empty:
+            geoms.append((g, value))
+    h, w = int(shape[0]), int(shape[1])
+    if not geoms:
+        return np.zeros((h, w), np.uint8)
+    return rasterize(geoms, out_shape=(h, w), fill=0, dtype='uint8')
+
+
+@TRANSFORMS.register_module()
+class LoadSegMask(BaseTransform):
+    """Load the mask of a paired sample and check that the sample's grids agree.
+
+    The mask comes from ``results['seg_map_path']`` (PNG/TIFF of class indices) or,
+    when there is none, from ``results['footprints']`` (pixel WKT polygons, rasterised
+    at the reference modality's size). Run it after ``LoadMultiModalImages`` and before
+    any geometric transform.
+
+    Args:
+        check_pair_sizes (bool): Every modality must have the reference modality's
+            height and width (co-registered tiles on one grid, as SpaceNet 6 and the
+            converter's output). Set False when modalities differ in resolution on
+            purpose (then resize them with ``PairedResize``). Defaults to True.
+        label_map (dict, optional): Old -> new class index (e.g. ``{255: 1}`` for 0/255
+            masks).
+        ignore_value (int, optional): Mask value passed through as mmseg's ignore index
+            255 (e.g. nodata). Defaults to None.
+    """
+
+    def __init__(self, check_pair_sizes: bool = True,
+                 label_map: Optional[Dict[int, int]] = None,
+                 ignore_value: Optional[int] = None):
+        self.check_pair_sizes = check_pair_sizes
+        self.label_map = dict(label_map or {})
+        self.ignore_value = ignore_value
+
+    def transform(self, results: dict) -> dict:
+        ref = results.get('ref_modality') or next(iter(results['img']))
+        results['ref_modality'] = ref
+        shapes = results['img_shape']
+        paths = results.get('img_path', {})
+        if self.check_pair_sizes:
+            for m, hw in shapes.items():
+                if tuple(hw) != tuple(shapes[ref]):
+                    raise PairedSizeError(
+                        f'tile sizes differ: {m} {paths.get(m)} is {hw[0]}x{hw[1]} but '
+                        f'{ref} {paths.get(ref)} is {shapes[ref][0]}x{shapes[ref][1]}; '
+                        f'co-register them (tools/dataset_converters/spacenet6.py '
+                        f'resamples onto the SAR grid) or set check_pair_sizes=False '
+                        f'and resize with PairedResize')
+        if results.get('seg_map_path'):
+            path = results['seg_map_path']
+            mask = read_image(path, 'unchanged')
+            if mask.shape[2] != 1:
+                raise ImageReadError(f'mask {path} has {mask.shape[2]} channels; a mask '
+                                     f'holds one class index per pixel')
+            mask = mask[..., 0]
+            if mask.shape != tuple(shapes[ref]):
+                raise PairedSizeError(
+                    f'mask {path} is {mask.shape[0]}x{mask.shape[1]} but its {ref} image '
+                    f'{paths.get(ref)} is {shapes[ref][0]}x{shapes[ref][1]}')
+        elif 'footprints' in results:
+            mask = rasterize_footprints(results['footprints'], shapes[ref])
+        else:
+            return results  # unlabelled sample
+        mask = mask.astype(np.uint8)
+        if self.label_map:
+            out = mask.copy()
+            for old, new in self.label_map.items():
+                out[mask == old] = new
+            mask = out
+        if self.ignore_value is not None:
+            mask = np.where(mask == self.ignore_value, 255, mask).astype(np.uint8)
+        results['gt_seg_map'] = mask
+        results.setdefault('seg_fields', []).append('gt_seg_map')
+        return results
+
+
+@TRANSFORMS.register_module()
+class AlignSAROrientation(BaseTransform):
+    """Rotate a sample by 180 degrees when its SAR strip looks from the other side, so
+    that layover and shadows fall the same way in every tile (as the SpaceNet 6
+    baseline does with ``--rotate``).
+
+    Reads ``results['sar_orientation']`` (SpaceNet 6 ``SAR_orientations.txt``: 0 =
+    imaged from the north, 1 = from the south); every modality and the mask are rotated
+    when it equals ``rotate_when``. The flag is kept in ``results['sar_rotated']``
+    (and the sample's metainfo when packed with that meta key) so predictions can be
+    rotated back. Samples without the flag are left as they are. Place it after
+    :class:`LoadSegMask`, so the mask turns with the images.
+
+    Args:
+        rotate_when (int): The flag value that triggers the rotation. Defaults to 1.
+    """
+
+    def __init__(self, rotate_when: int = 1):
+        self.rotate_when = rotate_when
+
+    def transform(self, results: dict) -> dict:
+        rotate = results.get('sar_orientation') == self.rotate_when
+        results['sar_rotated'] = bool(rotate)
+        if not rotate:
+            return results
+        for m, img in list(results['img'].items()):
+            results['img'][m] = np.ascontiguousarray(img[::-1, ::-1])
+        if results.get('gt_seg_map') is not None:
+            results['gt_seg_map'] = np.ascontiguousarray(results['gt_seg_map'][::-1, ::-1])
+        return results
