@@ -335,9 +335,12 @@ def test_ddp_two_processes_match_one_process_with_the_same_global_batch(
     (DefaultSampler interleaves the ranks), gradients averaged by DDP. The student uses
     GroupNorm (BatchNorm statistics would differ with the per-process batch) and a
     connector whose loss starts at iteration 1 (unused-parameter check). The mean of
-    the ranks' losses equals the single-process loss to 1e-5 (relative)."""
+    the ranks' losses equals the single-process loss to 1e-5 (relative) at the first
+    iteration and, after optimizer steps, to 1e-4 relative or 1e-6 absolute (float32
+    all-reduce order; the KD term is ~1e-3, so its relative error is larger). Both
+    runs use one thread per process: oneDNN's reductions depend on the thread count."""
     ckpt = teacher_ckpt(tiny_classifier(width=16))
-    env = _helpers(tmp_path)
+    env = dict(_helpers(tmp_path), OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     student = tiny_classifier(width=8)
     student['backbone']['norm_cfg'] = dict(type='GN', num_groups=4, requires_grad=True)
 
@@ -376,5 +379,6 @@ def test_ddp_two_processes_match_one_process_with_the_same_global_batch(
     for it in range(3):
         for key in ('loss', 'loss_kd', 'student.loss', 'loss_hint'):
             mean = (r0[it][key] + r1[it][key]) / 2
-            assert mean == pytest.approx(single[it][key], rel=1e-5, abs=1e-7), (it, key)
+            rel, tol = (1e-5, 1e-7) if it == 0 else (1e-4, 1e-6)
+            assert mean == pytest.approx(single[it][key], rel=rel, abs=tol), (it, key)
     assert single[0]['loss_hint'] == 0 and single[1]['loss_hint'] > 0

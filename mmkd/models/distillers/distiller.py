@@ -96,7 +96,8 @@ class Distiller(BaseModel):
         student_loss_weight (float | dict): Multiplier of the student's task losses,
             which are logged as ``student.<key>``; a dict weights each key (``dict(
             loss_cls=0.)`` trains a detector's classifier on soft targets only while its
-            config, and so the exported student, keeps the usual loss). Defaults to 1.0.
+            config, and so the exported student, keeps the usual loss; a zero-weighted
+            term stays in the graph multiplied by 0). Defaults to 1.0.
         student_loss_schedule (dict, optional): When the task losses are on, as a
             loss's ``schedule`` (e.g. ``dict(begin=30, by_epoch=True)``: off in an
             initialisation stage of 30 epochs, as RepDistiller's FSP). While off they
@@ -426,14 +427,17 @@ class Distiller(BaseModel):
     @staticmethod
     def _scaled(losses: dict, weight, prefix: str, factor: float = 1.0) -> dict:
         """Scale task losses by one weight, or per key (``dict(loss_cls=0.)``; keys not
-        named keep weight 1), times the schedule ``factor``. A weight of 0 drops the
-        term (e.g. a detector's hard classification loss when it learns from the
-        teacher's soft targets alone)."""
+        named keep weight 1), times the schedule ``factor``.
+
+        A weight of 0 keeps the term multiplied by 0 (logged, still in the graph, so DDP
+        sees every parameter used). A schedule that is off (``factor == 0``) drops the
+        terms, so what only they reach gets no gradient and no weight decay (an
+        initialisation stage; under DDP set ``find_unused_parameters=True`` for it)."""
+        if factor == 0:
+            return {}
         out = {}
         for k, v in losses.items():
             w = (weight.get(k, 1.0) if isinstance(weight, dict) else weight) * factor
-            if 'loss' in k and w == 0:
-                continue
             if 'loss' in k and w != 1.0:
                 v = [x * w for x in v] if isinstance(v, (list, tuple)) else v * w
             out[prefix + k] = v
