@@ -89,6 +89,7 @@ def main():
                             'CMKD-m: SAR model', 'CMKD-m: EO model')}
     for seed in args.seeds:
         d = osp.join(args.work_dir, f'seed{seed}')
+        os.makedirs(d, exist_ok=True)
         common = data_opts(args) + [f'randomness.seed={seed}']
         sched = schedule_opts(args.epochs)
         eo = osp.join(d, 'eo')
