@@ -214,3 +214,16 @@ def test_cache_tool_then_training_without_the_teacher(cache, tmp_path):
             if f == 'scalars.json']
     first = json.loads(open(logs[0]).readline())
     assert 'loss_kd' in first and np.isfinite(first['loss_kd'])
+
+
+def test_exported_student_config_reads_the_wrapped_dataset(tmp_path):
+    """The cache serves the distillation run only: the exported student's config reads
+    the dataset the cache wraps, so it trains and tests without mmkd's cache."""
+    from mmkd.utils.export import student_config
+    cfg = Config.fromfile(KD)
+    plain = cfg.train_dataloader.dataset.to_dict()
+    cfg.train_dataloader.dataset = dict(type='mmkd.TeacherCacheDataset', dataset=plain,
+                                        cache_dir=str(tmp_path / 'c'))
+    out = student_config(cfg)
+    assert out.train_dataloader.dataset.to_dict() == plain
+    assert 'TeacherCacheDataset' not in out.pretty_text

@@ -28,5 +28,6 @@ model = dict(
 train_cfg = dict(max_epochs=60, val_interval=10)
 custom_hooks = [dict(type='mmkd.RoleSwapHook'),
                 dict(type='mmkd.ClassWeightsHook', formula='inverse'),
-                dict(type='mmkd.ExportStudentHook')]
+                dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=1), logger=dict(interval=50))

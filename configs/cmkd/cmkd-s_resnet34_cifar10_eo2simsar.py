@@ -11,4 +11,5 @@ model = dict(
     student_loss_weight=0.,  # the weighted CE is part of CMKDLoss
 )
 custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse'),
-                dict(type='mmkd.ExportStudentHook')]
+                dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -9,4 +9,5 @@ train_dataloader = dict(
                  data_root=data_root, folders=dict(eo='EO', sar='SAR'),
                  id_patterns={{_base_.id_patterns}}, classes={{_base_.classes}},
                  pipeline={{_base_.train_pipeline}}))
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]  # no labels to count classes from
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]  # no labels to count classes from

@@ -25,5 +25,6 @@ val_dataloader = None
 val_evaluator = None
 val_cfg = None
 custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse'),
-                dict(type='mmkd.ExportStudentHook')]
+                dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=1), logger=dict(interval=50))

@@ -38,4 +38,5 @@ model = dict(
         l2_decoder=dict(type='mmkd.FeatureMSELoss', loss_weight=beta / 3,
                         inputs=dict(student='s_decoder', teacher='t_decoder'))),
     data_preprocessor=_base_.paired_preprocessor)
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -19,4 +19,5 @@ model = dict(
     losses=dict(mutual=dict(type='mmkd.DMLLoss', temperature=1.0, loss_weight=1.0,
                             inputs=dict(student='s_logits', teacher='t_logits'))),
     data_preprocessor=_base_.paired_preprocessor)
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

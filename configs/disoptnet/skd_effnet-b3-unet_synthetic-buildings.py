@@ -30,4 +30,5 @@ model = dict(
         pair_wise=dict(type='mmkd.PairWiseSimilarityLoss', scale=0.5, loss_weight=1.0,
                        inputs=dict(student='s_feat', teacher='t_feat'))),
     data_preprocessor=_base_.paired_preprocessor)
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -11,4 +11,5 @@ _base_ = [
 model = dict(
     losses=dict(sem={{_base_.sem}}, dcm={{_base_.dcm}}),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

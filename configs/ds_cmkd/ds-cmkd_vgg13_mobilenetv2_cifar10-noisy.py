@@ -13,4 +13,5 @@ model = dict(
     connectors=dict(s_feat2_adapted={{_base_.dcm_connector}}),
     losses=dict(sem={{_base_.sem}}, dcm={{_base_.dcm}}),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

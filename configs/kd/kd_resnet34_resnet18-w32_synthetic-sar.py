@@ -14,4 +14,5 @@ model = dict(
                         inputs=dict(student='s_logits', teacher='t_logits'))),
     student_loss_weight=0.1,  # RepDistiller / mdistiller: 0.1 CE + 0.9 KD
 )
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -83,9 +83,13 @@ def student_config(cfg: Config, scope: Optional[str] = None,
     if paired_dp is not None and 'preprocessors' in paired_dp:
         model_cfg['data_preprocessor'] = ConfigDict(dp)
     out.model = model_cfg
-    if student_input is not None:
-        for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-            if out.get(split) and out[split].get('dataset'):
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if out.get(split) and out[split].get('dataset'):
+            # a teacher cache serves the distillation run only: the student alone reads
+            # the dataset the cache wraps
+            while _type_name(out[split].dataset) == 'TeacherCacheDataset':
+                out[split].dataset = out[split].dataset['dataset']
+            if student_input is not None:
                 _single_modality_dataset(out[split].dataset, student_input)
     out.default_scope = scope or student_scope or (
         cfg.get('default_scope') if cfg.get('default_scope') != 'mmkd' else None)

@@ -9,4 +9,5 @@ model = dict(
                           inputs=dict(student='s_logits', teacher='t_logits'))),
     student_loss_weight=0.)
 custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse'),
-                dict(type='mmkd.ExportStudentHook')]
+                dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

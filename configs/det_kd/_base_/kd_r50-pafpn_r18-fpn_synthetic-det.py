@@ -19,4 +19,5 @@ model = dict(
         **{f's_p{lvl}': f'student.neck[{lvl - 3}]' for lvl in range(3, 8)},
         **{f't_p{lvl}': f'teacher.neck[{lvl - 3}]' for lvl in range(3, 8)}),
 )
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

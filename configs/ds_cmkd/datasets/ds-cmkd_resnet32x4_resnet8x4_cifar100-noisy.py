@@ -11,4 +11,5 @@ model = dict(
                  checkpoint='work_dirs/resnet32x4_cifar100-clean_teacher'),
     losses=dict(sem={{_base_.sem}}, dcm={{_base_.dcm}}),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -11,4 +11,5 @@ model = dict(
     losses=dict(kd={{_base_.kd}}),
     student_loss_weight=0.1,
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

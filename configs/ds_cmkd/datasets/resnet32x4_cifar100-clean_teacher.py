@@ -13,4 +13,5 @@ model = dict(
                   loss=dict(type='CrossEntropyLoss'), topk=(1, ))),
     student_input='clean',
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -3,4 +3,5 @@
 _base_ = ['../_base_/distill_resnet34_resnet18_radar-optics.py',
           '../_base_/schedules/sgd_100e_radar-optics.py']
 model = dict(losses=dict(sem={{_base_.sem}}, dcm={{_base_.dcm}}))
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -4,4 +4,5 @@ _base_ = ['../_base_/distill_resnet34_resnet18_radar-optics.py',
           '../_base_/schedules/sgd_100e_radar-optics.py']
 model = dict(_delete_=True, type='mmkd.Distiller', student={{_base_.resnet34}},
              student_input='optical', data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -10,4 +10,5 @@ model = dict(
                           num_downsample=1, loss_weight=1., disc_loss_weight=1.,
                           inputs=dict(student='s_feat3', teacher='t_feat3'))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -11,4 +11,5 @@ model = dict(
                           loss_weight=1., disc_loss_weight=1.,
                           inputs=dict(student='s_logits', teacher='t_logits'))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

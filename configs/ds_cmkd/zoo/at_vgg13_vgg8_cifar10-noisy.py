@@ -10,4 +10,5 @@ model = dict(
                         inputs=dict(student=['s_feat1', 's_feat2', 's_feat3', 's_feat4'],
                                     teacher=['t_feat1', 't_feat2', 't_feat3', 't_feat4']))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -13,4 +13,5 @@ model = dict(
                          loss_weight=0.8,
                          inputs=dict(student='s_pool', teacher='t_pool'))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

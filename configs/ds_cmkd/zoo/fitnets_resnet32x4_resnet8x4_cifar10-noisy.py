@@ -15,4 +15,5 @@ model = dict(
     losses=dict(hint=dict(type='mmkd.FeatureMSELoss', loss_weight=100.,
                           inputs=dict(student='s_feat2_adapted', teacher='t_feat2'))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -23,4 +23,5 @@ train_cfg = dict(max_epochs=init_epochs + 240)
 param_scheduler = dict(milestones=[init_epochs + 150, init_epochs + 180, init_epochs + 210])
 # the classifier gets no gradient in the init stage: DDP must allow unused parameters
 model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -9,4 +9,5 @@ model = dict(
     losses=dict(pkt=dict(type='mmkd.PKTLoss', loss_weight=30000.,
                          inputs=dict(student='s_pool', teacher='t_pool'))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -17,4 +17,5 @@ model = dict(
                 inputs=dict(student='s_logits', teacher='t_logits'))),
     data_preprocessor={{_base_.paired_preprocessor}})
 train_dataloader = dict(drop_last=True)
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

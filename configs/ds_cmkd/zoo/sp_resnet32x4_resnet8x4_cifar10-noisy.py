@@ -9,4 +9,5 @@ model = dict(
     losses=dict(sp=dict(type='mmkd.SPLoss', loss_weight=3000.,
                         inputs=dict(student='s_feat3', teacher='t_feat3'))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -80,4 +80,5 @@ val_dataloader = dict(
             dict(type='mmkd.PackMultiModalInputs', task='det', meta_keys=meta_keys)
         ]))
 test_dataloader = val_dataloader
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -62,4 +62,5 @@ val_dataloader = dict(
                  meta_keys=paired_meta_keys)
         ]))
 test_dataloader = val_dataloader
-custom_hooks = [dict(type='mmkd.ExportStudentHook')]
+custom_hooks = [dict(type='mmkd.ExportStudentHook'),
+                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]
