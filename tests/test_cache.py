@@ -227,3 +227,11 @@ def test_exported_student_config_reads_the_wrapped_dataset(tmp_path):
     out = student_config(cfg)
     assert out.train_dataloader.dataset.to_dict() == plain
     assert 'TeacherCacheDataset' not in out.pretty_text
+
+
+def test_options_for_the_wrapped_dataset_name_where_they_go(cache):
+    """--cfg-options train_dataloader.dataset.pipeline... on a cached config reaches the
+    wrapper: one error saying where the option belongs and that the cache is stale."""
+    with pytest.raises(TeacherCacheError, match=r'dataset\.dataset\.pipeline.*new cache'):
+        TeacherCacheDataset(dataset_cfg(cache['data']), cache_dir=cache['dir'],
+                            pipeline=RANDOM_PIPELINE)

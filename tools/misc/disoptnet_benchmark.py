@@ -4,6 +4,7 @@
         [--size 32] [--looks 1] [--iters 300] [--batch-size 8] [--arch b0]
         [--decoder 256,128,64,32,16] [--runs teacher,unet,effnet,k3,k1,k2,k4]
         [--seed 0] [--threads 1] [--work-dir work_dirs/disoptnet_benchmark]
+        [--cfg-options k=v ... --tag NAME]
 
 Generates the benchmark when missing, then trains, one after the other with the same
 seed and schedule (AdamW, poly, ``--iters`` iterations of ``--batch-size``): the
@@ -13,7 +14,10 @@ and any comparison row (``ac``: DisOptNet with the authors' code's objective, ``
 fine-tuning from the optical model, ``skd``: Structured KD, ``dml``).
 Each model is tested on the test split, SAR only (the teacher on optical), and the
 building class's IoU / Dice / precision / recall go to ``<work-dir>/results.json`` and a
-Markdown table. Runs already in ``results.json`` are skipped (delete it to redo).
+Markdown table. Runs already in ``results.json`` are skipped (delete it to redo). ``--cfg-options``
+change the listed runs' configs (e.g. a loss weight); give such runs a ``--tag``, which
+is appended to their names in ``results.json`` and the table, so they sit next to the
+untouched runs (the teacher is always looked up untagged).
 
 ``--threads 1`` (the default) matters on a shared CPU: with more busy processes than
 cores, PyTorch's OpenMP threads spin-wait on each other and a two-thread step ran 15-20x
@@ -24,6 +28,8 @@ import json
 import os
 import os.path as osp
 import time
+
+from mmengine.config import DictAction
 
 RUNS = {
     'teacher': ('effnet-b3-unet_synthetic-buildings-optical_teacher.py',
@@ -103,14 +109,18 @@ def run_one(args, name, teacher_ckpt):
             tcfg.merge_from_dict(overrides(args, 'teacher', teacher_ckpt)[0])
             cfg.model.teacher.model = tcfg.model.to_dict()
     cfg.merge_from_dict(opts)
-    cfg.work_dir = osp.join(args.work_dir, name)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = osp.join(args.work_dir, name + args.tag)
     t0 = time.time()
     runner = Runner.from_cfg(cfg)
     runner.train()
     train_s = time.time() - t0
     metrics = runner.test()
     ckpt = osp.join(cfg.work_dir, f'iter_{args.iters}.pth')
-    return dict(config=RUNS[name][0], label=RUNS[name][1], train_s=round(train_s),
+    label = RUNS[name][1] + (f' [{args.tag.strip("_-")}: {args.cfg_options}]'
+                             if args.tag else '')
+    return dict(config=RUNS[name][0], label=label, train_s=round(train_s),
                 checkpoint=ckpt, **{k: float(metrics[k]) for k in KEYS})
 
 
@@ -129,9 +139,16 @@ def main():
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     p.add_argument('--work-dir', default='work_dirs/disoptnet_benchmark')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                   help='config overrides for the runs listed in --runs')
+    p.add_argument('--tag', default='', help='suffix of the runs\' names with overrides')
     p.add_argument('--configs', default=osp.join(osp.dirname(osp.dirname(osp.dirname(
         osp.abspath(__file__)))), 'configs', 'disoptnet'))
     args = p.parse_args()
+    if args.cfg_options and not args.tag:
+        p.error('--cfg-options changes the runs: name them with --tag')
+    if args.tag and 'teacher' in args.runs.split(','):
+        p.error('the teacher is shared by every run: do not tag it')
 
     import torch
 
@@ -145,16 +162,17 @@ def main():
     results = json.load(open(out)) if osp.isfile(out) else {}
     teacher_ckpt = osp.join(args.work_dir, 'teacher', f'iter_{args.iters}.pth')
     for name in args.runs.split(','):
-        if name in results:
+        if name + args.tag in results:
             continue
         if name != 'teacher' and name not in ('unet', 'effnet', 'dml') and not osp.isfile(
                 teacher_ckpt):
             raise SystemExit(f'run {name!r} needs the teacher: include teacher in --runs')
-        results[name] = run_one(args, name, teacher_ckpt)
-        results[name]['settings'] = vars(args)
+        key = name + args.tag
+        results[key] = run_one(args, name, teacher_ckpt)
+        results[key]['settings'] = {k: v for k, v in vars(args).items()}
         with open(out, 'w') as f:
             json.dump(results, f, indent=1)
-        print(f'== {name}: {results[name]}', flush=True)
+        print(f'== {key}: {results[key]}', flush=True)
     print('\n| model | config | IoU | Dice | Precision | Recall | train s |')
     print('|---|---|---|---|---|---|---|')
     for name, r in results.items():

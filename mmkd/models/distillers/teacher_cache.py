@@ -123,7 +123,15 @@ class TeacherCacheDataset:
 
     def __init__(self, dataset, cache_dir: Optional[str] = None,
                  views: Optional[int] = None, seed: Optional[int] = None,
-                 verify: bool = True):
+                 verify: bool = True, **unknown):
+        if unknown:
+            keys = ', '.join(sorted(unknown))
+            raise TeacherCacheError(
+                f'TeacherCacheDataset got {keys}: that belongs to the dataset it wraps '
+                f'(train_dataloader.dataset.dataset.{sorted(unknown)[0]}=... in '
+                f'--cfg-options). The cache was written with that dataset\'s pipeline, '
+                f'so a changed pipeline or data root needs a new cache '
+                f'(tools/misc/cache_teacher.py with those options).')
         self.dataset = DATASETS.build(dataset) if isinstance(dataset, dict) else dataset
         self.cache_dir = cache_dir
         self.records = None
