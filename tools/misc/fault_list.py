@@ -284,6 +284,8 @@ def main():
     p.add_argument('--markdown', action='store_true')
     p.add_argument('--only', nargs='*')
     args = p.parse_args()
+    import contextlib
+    import io
     import logging
 
     import mmkd  # noqa: F401
@@ -294,7 +296,11 @@ def main():
     for name, cause, fn in FAULTS:
         if args.only and name not in args.only:
             continue
-        msg, where = run(name, fn)
+        if args.markdown:  # libraries' progress prints must not end up in the table
+            with contextlib.redirect_stdout(io.StringIO()):
+                msg, where = run(name, fn)
+        else:
+            msg, where = run(name, fn)
         rows.append((name, cause, msg, where))
         if not args.markdown:
             print(f'== {cause}  [{name}]\n{msg}\n   raised at {where or "-"}\n',
