@@ -5,6 +5,7 @@
         [--decoder 256,128,64,32,16] [--runs teacher,unet,effnet,k3,k1,k2,k4]
         [--seed 0] [--threads 1] [--work-dir work_dirs/disoptnet_benchmark]
         [--cfg-options k=v ... --tag NAME]
+    python tools/misc/disoptnet_benchmark.py --summarize DIR [DIR ...]
 
 Generates the benchmark when missing, then trains, one after the other with the same
 seed and schedule (AdamW, poly, ``--iters`` iterations of ``--batch-size``): the
@@ -17,7 +18,9 @@ building class's IoU / Dice / precision / recall go to ``<work-dir>/results.json
 Markdown table. Runs already in ``results.json`` are skipped (delete it to redo). ``--cfg-options``
 change the listed runs' configs (e.g. a loss weight); give such runs a ``--tag``, which
 is appended to their names in ``results.json`` and the table, so they sit next to the
-untouched runs (the teacher is always looked up untagged).
+untouched runs (the teacher is always looked up untagged). ``--summarize`` reads the
+``results.json`` of several work dirs (one per seed) and prints each run's building IoU
+per dir and the median.
 
 ``--threads 1`` (the default) matters on a shared CPU: with more busy processes than
 cores, PyTorch's OpenMP threads spin-wait on each other and a two-thread step ran 15-20x
@@ -144,7 +147,11 @@ def main():
     p.add_argument('--tag', default='', help='suffix of the runs\' names with overrides')
     p.add_argument('--configs', default=osp.join(osp.dirname(osp.dirname(osp.dirname(
         osp.abspath(__file__)))), 'configs', 'disoptnet'))
+    p.add_argument('--summarize', nargs='+', metavar='DIR',
+                   help='only print the per-seed IoU table of these work dirs')
     args = p.parse_args()
+    if args.summarize:
+        return summarize(args.summarize)
     if args.cfg_options and not args.tag:
         p.error('--cfg-options changes the runs: name them with --tag')
     if args.tag and 'teacher' in args.runs.split(','):
@@ -178,6 +185,21 @@ def main():
     for name, r in results.items():
         print(f"| {r['label']} | `{r['config']}` | " + ' | '.join(
             f'{r[k]:.2f}' for k in KEYS) + f" | {r['train_s']} |")
+
+
+def summarize(dirs):
+    import statistics
+    res = [json.load(open(osp.join(d, 'results.json'))) for d in dirs]
+    names = list(dict.fromkeys(n for r in res for n in r))
+    seeds = [str(r[next(iter(r))]['settings']['seed']) for r in res]
+    print('| model | ' + ' | '.join(f'seed {s}' for s in seeds) + ' | median IoU |')
+    print('|---|' + '---|' * (len(dirs) + 1))
+    for n in names:
+        vals = [r[n]['IoU.building'] if n in r else None for r in res]
+        ok = [v for v in vals if v is not None]
+        label = next(r[n]['label'] for r in res if n in r)
+        print(f'| {label} | ' + ' | '.join('–' if v is None else f'{v:.2f}' for v in vals)
+              + f' | {statistics.median(ok):.2f} |')
 
 
 if __name__ == '__main__':
