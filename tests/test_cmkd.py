@@ -228,3 +228,32 @@ def test_cmkd_m_resume_continues_the_same_round_and_role(challenge_root, tmp_pat
         assert torch.allclose(v.float(), resumed.model.state_dict()[k].float(), atol=1e-5), k
     for name in ('eo', 'sar'):
         assert (tmp_path / 'part' / 'student' / name / 'student.pth').is_file()
+
+
+def test_exported_simulated_sar_student_reads_the_source_and_tests_alone(tmp_path):
+    """A student whose modality is rendered from another (simulated SAR from EO) keeps
+    the paired dataset in its exported config, and the host packer gets the student's
+    modality alone, so the plain mmpretrain model evaluates it (tools/test.py)."""
+    import mmcv
+    import numpy as np
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import init_default_scope
+
+    from mmkd.registry import DATASETS, MODELS
+    from mmkd.utils.export import student_config
+    rng = np.random.default_rng(0)
+    for cls in ('cat', 'dog'):
+        for i in range(2):
+            mmcv.imwrite(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8),
+                         str(tmp_path / 'test' / cls / f'{i}.jpg'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs/cmkd/resnet34_cifar10-simsar_supervised.py'))
+    cfg.test_dataloader.dataset.data_root = str(tmp_path)
+    out = student_config(cfg)
+    init_default_scope(out.default_scope)
+    dataset = DATASETS.build(out.test_dataloader.dataset)
+    sample = dataset[0]
+    assert tuple(sample['inputs'].shape) == (1, 48, 48)  # SAR alone, at its own size
+    model = MODELS.build(out.model).eval()
+    with torch.no_grad():
+        pred = model.test_step(pseudo_collate([sample, dataset[1]]))
+    assert len(pred) == 2 and pred[0].pred_score.shape == (10, )

@@ -143,6 +143,23 @@ def _prune_pipeline(pipeline, modality: str) -> list:
     return out
 
 
+def _select_before_packing(pipeline, modality: str) -> list:
+    """Replace the paired packer by ``SelectModality`` + the host library's packer."""
+    out = []
+    for t in pipeline:
+        if _type_name(t) == 'PackMultiModalInputs':
+            task = t.get('task', 'cls')
+            packer = {'cls': 'PackInputs', 'seg': 'PackSegInputs',
+                      'det': 'PackDetInputs'}.get(task)
+            if packer is None:
+                raise ValueError(f'PackMultiModalInputs task {task!r}: no host packer')
+            out += [dict(type='mmkd.SelectModality', modality=modality),
+                    dict(type=packer)]
+        else:
+            out.append(dict(t))
+    return out
+
+
 def _host_pipeline(pipeline, modality: str):
     """The host-library equivalent of a pruned paired pipeline, or None when a
     transform has no host equivalent (SAR scaling, simulated SAR, ratio crops)."""
@@ -182,7 +199,11 @@ def _single_modality_dataset(dataset: dict, modality: str) -> None:
         return
     pipeline = dataset.get('pipeline', [])
     if any(_type_name(t) in RENDERED_MODALITY_TRANSFORMS for t in pipeline):
-        return  # the student's input is rendered from another modality: keep the pair
+        # the student's input is rendered from another modality: keep the paired
+        # dataset and pipeline (they read the source), then hand the host library's
+        # packer the student's modality alone
+        dataset['pipeline'] = _select_before_packing(pipeline, modality)
+        return
     pruned = _prune_pipeline(pipeline, modality)
     host = _host_pipeline(pruned, modality)
     if dataset.get('class_subfolders') and host is not None:

@@ -7,7 +7,10 @@ Per seed it trains, with the shipped configs and ``tools/train.py`` (so exactly 
 user runs): the EO teacher, the simulated-SAR baseline, CMKD-s (EO teacher -> SAR
 student) and CMKD-m (two rounds of EO<-SAR then SAR<-EO, both starting from that seed's
 supervised checkpoints). It reads each run's final validation accuracy and prints a
-markdown table with the per-seed values and the median. Finished runs are reused when
+markdown table with the per-seed values and the median, then tests each SAR model
+(baseline, CMKD-s, CMKD-m's SAR member) with ``tools/test.py`` and the paper's balanced
+post-processing (``mmkd.BalancedPostProcessMetric``, k = 4 capped classes, n = N / 10)
+and prints the accuracy before and after it. Finished runs are reused when
 the script is started again (a run counts as finished when its final checkpoint exists).
 """
 import argparse
@@ -85,6 +88,7 @@ def main():
     if not osp.isdir(osp.join(args.data_root, 'train')):
         sys.exit(f'{args.data_root}/train not found: extract cifar10-jpg.tar.gz there')
     os.makedirs(args.work_dir, exist_ok=True)
+    balanced = {}
     rows = {k: [] for k in ('EO teacher', 'SAR baseline', 'CMKD-s (EO->SAR)',
                             'CMKD-m: SAR model', 'CMKD-m: EO model')}
     for seed in args.seeds:
@@ -115,7 +119,63 @@ def main():
         rows['CMKD-m: SAR model'].append(train(
             osp.join(CFG, 'cmkd-m_resnet34_cifar10.py'), cm, m_opts, cm + '.log'))
         rows['CMKD-m: EO model'].append(eo_after_mutual(cm))
+        for name, cfg, wd, member in (
+                ('SAR baseline', 'resnet34_cifar10-simsar_supervised.py', sar, None),
+                ('CMKD-s (EO->SAR)', 'cmkd-s_resnet34_cifar10_eo2simsar.py', cs, None),
+                ('CMKD-m: SAR model', 'cmkd-m_resnet34_cifar10.py', cm, 'sar')):
+            balanced.setdefault(name, []).append(
+                balanced_test(osp.join(CFG, cfg), wd, common, member))
     print_table(rows, args)
+    print_balanced(balanced, args)
+
+
+def balanced_test(config, work_dir, opts, member=None):
+    """Test a finished run with the balanced post-processing: (before, after) in %."""
+    out_dir = osp.join(work_dir, 'balanced_test')
+    result = osp.join(out_dir, 'metrics.json')
+    if osp.isfile(result):
+        r = json.load(open(result))
+        return r['balanced/accuracy_before'], r['balanced/accuracy_after']
+    os.makedirs(out_dir, exist_ok=True)
+    derived = osp.join(out_dir, 'config.py')
+    with open(derived, 'w') as fh:
+        fh.write(f"_base_ = ['{config}']\n"
+                 "test_evaluator = dict(_delete_=True, type='mmkd.BalancedPostProcessMetric',"
+                 " k=4)\n")
+    ckpt = open(osp.join(work_dir, 'last_checkpoint')).read().strip()
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'test.py'), derived, ckpt, '--work-dir',
+           out_dir] + (['--member', member] if member else []) + ['--cfg-options'] + [
+        o for o in opts if o.startswith(('test_dataloader', 'randomness'))]
+    env = dict(os.environ, PYTHONPATH=REPO)
+    with open(osp.join(out_dir, 'test.log'), 'w') as fh:
+        subprocess.run(cmd, check=True, stdout=fh, stderr=subprocess.STDOUT, env=env,
+                       cwd=REPO)
+    found = {}
+    for root, _, files in os.walk(out_dir):
+        for f in files:
+            if f.endswith('.json') and f != 'metrics.json':
+                with open(osp.join(root, f)) as fh:
+                    for line in fh:
+                        try:
+                            rec = json.loads(line)
+                        except ValueError:
+                            continue
+                        found.update({k: v for k, v in rec.items() if 'balanced' in k})
+    with open(result, 'w') as fh:
+        json.dump(found, fh)
+    return found['balanced/accuracy_before'], found['balanced/accuracy_after']
+
+
+def print_balanced(balanced, args):
+    print('\nBalanced post-processing at test time (k = 4, n = N / 10), SAR models, '
+          'top-1 before -> after (%)\n')
+    print('| model | ' + ' | '.join(f'seed {s}' for s in args.seeds)
+          + ' | median before | median after |')
+    print('|---|' + '---|' * (len(args.seeds) + 2))
+    for name, vals in balanced.items():
+        cells = ' | '.join(f'{b:.2f} -> {a:.2f}' for b, a in vals)
+        print(f'| {name} | {cells} | {statistics.median(b for b, _ in vals):.2f} | '
+              f'{statistics.median(a for _, a in vals):.2f} |')
 
 
 def eo_after_mutual(work_dir):

@@ -27,7 +27,15 @@ class SelectModality(BaseTransform):
                            f'(has {sorted(imgs)})')
         results['img'] = imgs[self.modality]
         for key in ('img_path', 'img_shape', 'ori_shape'):
-            if isinstance(results.get(key), dict):
-                results[key] = results[key][self.modality]
+            value = results.get(key)
+            if isinstance(value, dict):
+                if self.modality in value:
+                    results[key] = value[self.modality]
+                elif key == 'img_path' and value:
+                    # a rendered modality (simulated SAR, a noisy view) has no file of
+                    # its own: name the file it was rendered from
+                    results[key] = next(iter(value.values()))
+                else:
+                    results.pop(key)
         results['img_shape'] = tuple(results['img'].shape[:2])
         return results

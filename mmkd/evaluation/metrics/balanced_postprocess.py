@@ -63,7 +63,6 @@ class BalancedPostProcessMetric(BaseMetric):
     Args:
         k (int): Classes to cap. Defaults to 4.
         n (int, optional): Samples per capped class; default N / number of classes.
-        topk (Sequence[int]): Reported accuracies. Defaults to ``(1, )``.
 
     Logged as ``balanced/accuracy_before`` and ``balanced/accuracy_after`` (percent), with
     the number of samples moved.
