@@ -225,6 +225,19 @@ def test_student_loss_weight_and_schedule(teacher_ckpt):
     assert factors[3] == pytest.approx(factors[4], rel=1e-5)
 
 
+def test_no_task_loss_trains_without_labels(teacher_ckpt):
+    """student_loss_weight=None: the student runs in tensor mode (its head's loss, which
+    reads labels, is never called), so unlabelled batches train from the teacher."""
+    d = make_distiller(teacher_ckpt, student_loss_weight=None)
+    data = batch()
+    for s in data['data_samples']:
+        del s.gt_label
+    log = d.train_step(data, sgd(d))
+    assert set(log) == {'loss', 'loss_kd'} and log['loss_kd'] > 0
+    with pytest.raises(AttributeError, match='gt_label'):  # the task loss needs labels
+        make_distiller(teacher_ckpt).train_step(data, sgd(d))
+
+
 def test_exported_student_checkpoint_loads_into_distiller(teacher_ckpt):
     d = make_distiller(teacher_ckpt)
     other, _, _ = build_model(tiny_classifier(width=8), 'other')

@@ -93,11 +93,13 @@ class Distiller(BaseModel):
             iterations (in epochs with ``by_epoch=True``). Logged as ``loss_<name>``.
         student_input (str, optional): Modality key the student reads; None when the
             batch holds one tensor.
-        student_loss_weight (float | dict): Multiplier of the student's task losses,
+        student_loss_weight (float | dict | None): Multiplier of the student's task losses,
             which are logged as ``student.<key>``; a dict weights each key (``dict(
             loss_cls=0.)`` trains a detector's classifier on soft targets only while its
             config, and so the exported student, keeps the usual loss; a zero-weighted
-            term stays in the graph multiplied by 0). Defaults to 1.0.
+            term stays in the graph multiplied by 0). None: no task loss at all, the
+            student runs in ``'tensor'`` mode and needs no labels (distillation on
+            unlabelled data, from the teacher's outputs alone). Defaults to 1.0.
         student_loss_schedule (dict, optional): When the task losses are on, as a
             loss's ``schedule`` (e.g. ``dict(begin=30, by_epoch=True)``: off in an
             initialisation stage of 30 epochs, as RepDistiller's FSP). While off they
@@ -121,7 +123,7 @@ class Distiller(BaseModel):
                  connectors: Optional[Dict[str, dict]] = None,
                  losses: Optional[Dict[str, dict]] = None,
                  student_input: Optional[str] = None,
-                 student_loss_weight: Union[float, Dict[str, float]] = 1.0,
+                 student_loss_weight: Union[float, Dict[str, float], None] = 1.0,
                  student_loss_schedule: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  check_finite: bool = True,
@@ -384,12 +386,16 @@ class Distiller(BaseModel):
                     losses.update(self._scaled(own, w, f'{name}.'))
                 else:
                     t(teacher_inputs[name], data_samples, mode='tensor')
-            student_losses = self.student(student_inputs, data_samples, mode='loss')
+            if self.student_loss_weight is None:  # unlabelled: no task loss
+                self.student(student_inputs, data_samples, mode='tensor')
+            else:
+                student_losses = self.student(student_inputs, data_samples, mode='loss')
         hub = MessageHub.get_current_instance()
         it, epoch = hub.get_info('iter', 0), hub.get_info('epoch', 0)
-        task_factor = _schedule_factor(self.student_loss_schedule, it, epoch)
-        losses.update(self._scaled(student_losses, self.student_loss_weight, 'student.',
-                                   task_factor))
+        if self.student_loss_weight is not None:
+            task_factor = _schedule_factor(self.student_loss_schedule, it, epoch)
+            losses.update(self._scaled(student_losses, self.student_loss_weight,
+                                       'student.', task_factor))
         features = self.recorder.features(skip=self._unread_cached_taps)
 
         for name, connector in self.connectors.items():
