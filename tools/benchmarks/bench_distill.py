@@ -2,7 +2,7 @@
 
     python tools/benchmarks/bench_distill.py --pair {retinanet,resnet_sar,resnet32x4,seg}
         [--repeats 20] [--warmup 3] [--batch-size B] [--threads T] [--json out.json]
-        [--teacher-amp bf16|fp16] [--channels-last] [--razor [PATH]]
+        [--teacher-amp bf16|fp16] [--channels-last] [--teacher-variants] [--razor [PATH]]
         [--no-memory] [--no-loader] [--no-cache] [--data-dir DIR]
 
 In one process, interleaved in rounds (A B C D A B C D ..., medians over ``--repeats``
@@ -15,7 +15,11 @@ rounds after ``--warmup``), on one real batch of the pair's training data:
 - ``kd_cached``: the distillation step reading the teacher's outputs from a teacher
                  cache (mmkd/models/distillers/teacher_cache.py) instead of running it;
 - ``razor``:     with ``--razor``, MMRazor 1.0.0's ``SingleTeacherDistill`` expressing
-                 the same pair and loss (classification pairs).
+                 the same pair and loss (classification pairs);
+- ``teacher[V]``: with ``--teacher-variants``, the teacher's forward again under each
+                 variant V of ``bf16`` (autocast), ``cl`` (channels-last) and
+                 ``bf16+cl``, in the same rounds, so precision and memory format are
+                 compared on equal terms (printed as a ratio to the fp32 teacher).
 
 Printed: each step's median time, the ratio KD / student next to its analytic floor
 ``r* = 1 + t(teacher) / t(student)`` (a distillation step cannot be cheaper than the
@@ -96,6 +100,9 @@ def parse_args(argv=None):
                    help='also measure MMRazor 1.0.0 (a folder holding it, e.g. from '
                    '`pip install --target /tmp/razor-pkgs --no-deps mmrazor==1.0.0 '
                    'joblib cloudpickle`)')
+    p.add_argument('--teacher-variants', action='store_true',
+                   help='also time the teacher forward under bf16 autocast, '
+                        'channels-last and both, interleaved')
     p.add_argument('--no-memory', action='store_true')
     p.add_argument('--no-loader', action='store_true')
     p.add_argument('--no-cache', action='store_true')
@@ -247,6 +254,17 @@ class Steps:
                 self.fns['kd'] = lambda: self.d.train_step(self.batch, self.optim)
             if 'teacher' in kinds:
                 self.fns['teacher'] = self.teacher_forward
+        for kind in kinds:
+            if kind.startswith('teacher['):
+                vcfg = copy.deepcopy(cfg.model)
+                teachers = vcfg.get('teachers') or {'teacher': vcfg.teacher}
+                variant = kind[len('teacher['):-1].split('+')
+                for t in teachers.values():
+                    t['amp'] = 'bf16' if 'bf16' in variant else None
+                    t['channels_last'] = 'cl' in variant
+                dv = MODELS.build(vcfg)
+                dv.train()
+                self.fns[kind] = lambda dv=dv: self.teacher_forward(dv)
         if 'student' in kinds:  # alone in a memory subprocess: no teacher is built
             self.s = self.d if hasattr(self, 'd') else MODELS.build(
                 student_only(cfg.model))
@@ -282,9 +300,9 @@ class Steps:
         optim.update_params(loss)
         return log
 
-    def teacher_forward(self):
+    def teacher_forward(self, d=None):
         import torch
-        d = self.d
+        d = d or self.d
         with torch.no_grad():
             data = d.data_preprocessor(self.batch, True)
         for name in d.frozen_teacher_names:
@@ -297,7 +315,7 @@ class Steps:
         t0 = time.perf_counter()
         self.fns[kind]()
         elapsed = time.perf_counter() - t0
-        if kind == 'teacher':  # preprocessing is part of the student step, not this
+        if kind.startswith('teacher'):  # preprocessing is part of the student step
             return self._teacher_time
         return elapsed
 
@@ -499,6 +517,8 @@ def main(argv=None):
               f'single-input distiller cannot express this pair\'s taps and losses '
               f'without new MMRazor code)')
 
+    if args.teacher_variants:
+        kinds += ['teacher[bf16]', 'teacher[cl]', 'teacher[bf16+cl]']
     steps = Steps(cfg, work, kinds, razor_path)
     times, last = {k: [] for k in kinds}, {}
     for r in range(args.warmup + args.repeats):
@@ -538,10 +558,13 @@ def main(argv=None):
         results['ratios']['razor_overhead_over_floor'] = \
             med['razor'] / med['student'] / r_star - 1
 
+    variants = {k: med[k] / med['teacher'] for k in med if k.startswith('teacher[')}
+    if variants:
+        results['ratios']['teacher_variant_over_fp32'] = variants
     if not args.no_memory:
         state = osp.join(work, 'state.json')
         json.dump(dict(work=work, razor=razor_path), open(state, 'w'))
-        mem = measure_memory(args, state, kinds)
+        mem = measure_memory(args, state, [k for k in kinds if '[' not in k])
         results['memory'] = mem
         ok = all('peak_bytes' in mem.get(k, {}) for k in ('student', 'kd'))
         if ok:
@@ -571,7 +594,7 @@ def report(r):
     print(f'\n== {r["title"]}  (batch {r["batch_size"]}, {r["threads"]} threads, '
           f'{r["repeats"]} rounds, medians)')
     for k, v in med.items():
-        print(f'  {k:<10} {v * 1000:9.1f} ms   {r["batch_size"] / v:8.1f} img/s')
+        print(f'  {k:<16} {v * 1000:9.1f} ms   {r["batch_size"] / v:8.1f} img/s')
     print(f'  KD / student        {ratios["kd_over_student"]:.3f}   floor r* = '
           f'{ratios["floor_r_star"]:.3f}   overhead over floor '
           f'{100 * ratios["overhead_over_floor"]:+.1f} %  (target <= +3 %)')
@@ -582,6 +605,8 @@ def report(r):
     if 'razor_over_student' in ratios:
         print(f'  MMRazor / student   {ratios["razor_over_student"]:.3f}   overhead over '
               f'floor {100 * ratios["razor_overhead_over_floor"]:+.1f} %')
+    for k, v in ratios.get('teacher_variant_over_fp32', {}).items():
+        print(f'  {k:<16} / teacher (fp32) {v:.3f}')
     if 'memory' in r:
         parts = []
         for k, m in r['memory'].items():

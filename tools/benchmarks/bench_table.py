@@ -61,6 +61,16 @@ def main():
             ld = r['loader']
             print(f'| {label(r)} | {ld["images_per_s"]:.0f} ({ld["num_workers"]}) '
                   f'| {ld["kd_step_images_per_s"]:.1f} | {ld["loader_over_kd_step"]:.1f}x |')
+    var_runs = [r for r in runs if r['ratios'].get('teacher_variant_over_fp32')]
+    if var_runs:
+        print('\n| pair | teacher fp32 ms | bf16 autocast | channels-last | both |')
+        print('|---|---|---|---|---|')
+        for r in var_runs:
+            v = r['ratios']['teacher_variant_over_fp32']
+            t = r['seconds']['median']['teacher'] * 1e3
+            cells = ' | '.join(f'{v[k] * t:.0f} ms (x{v[k]:.2f})' for k in (
+                'teacher[bf16]', 'teacher[cl]', 'teacher[bf16+cl]'))
+            print(f'| {label(r)} | {t:.0f} | {cells} |')
     print('\nCommands:\n')
     for r in runs:
         print(f'- `python {r["command"]}`')
