@@ -195,7 +195,9 @@ def test_paired_views_record_their_flip(tmp_path):
 def test_cache_tool_then_training_without_the_teacher(cache, tmp_path):
     cfg = Config.fromfile(KD)
     cfg.merge_from_dict(shrink(cache['data']))
-    cfg.model.student = tiny_classifier(width=8)
+    student = tiny_classifier(width=8)
+    student.pop('data_preprocessor')  # normalised by the config's top-level one
+    cfg.model.student = student
     cfg.model.teacher = dict(model=cache['teacher'], checkpoint=cache['ckpt'])
     cfg.model.taps = dict(s_logits='student.head.fc', t_logits='teacher.head.fc')
     cfg.train_dataloader.dataset.pipeline = RANDOM_PIPELINE
@@ -208,6 +210,25 @@ def test_cache_tool_then_training_without_the_teacher(cache, tmp_path):
     derived = Config.fromfile(str(tmp_path / 'c' / 'train_config.py'))
     assert derived.train_dataloader.dataset.type == 'mmkd.TeacherCacheDataset'
     assert derived.model.teacher.cache.dir == str(tmp_path / 'c')
+    # the stored outputs are the online teacher's as training sees it: inputs normalised
+    # by the config's top-level data_preprocessor (a cache of unnormalised inputs
+    # trained MSTAR students to chance level)
+    assert cfg.get('data_preprocessor') and not cfg.model.get('data_preprocessor')
+    from mmengine.registry import init_default_scope
+
+    from mmkd.registry import DATASETS, MODELS
+    from mmkd.utils import runner_model_cfg
+    init_default_scope('mmpretrain')
+    batch = pseudo_collate([DATASETS.build(derived.train_dataloader.dataset)[i]
+                            for i in range(4)])
+    losses = {}
+    for name, c in (('cached', derived), ('online', cfg)):
+        torch.manual_seed(0)
+        model = MODELS.build(runner_model_cfg(c))
+        with torch.no_grad():
+            losses[name] = model(**model.data_preprocessor(batch, True), mode='loss')
+    assert torch.allclose(losses['cached']['loss_kd'], losses['online']['loss_kd'],
+                          rtol=1e-3)
     run_tool([sys.executable, 'tools/train.py', str(tmp_path / 'c' / 'train_config.py'),
               '--work-dir', str(tmp_path / 'run')])
     logs = [osp.join(dp, f) for dp, _, fs in os.walk(tmp_path / 'run') for f in fs

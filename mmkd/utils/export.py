@@ -24,6 +24,19 @@ DISTILLER_TYPES = ('Distiller', 'MutualDistiller')
 RENDERED_MODALITY_TRANSFORMS = ('SimulateSAR', 'SaltPepperNoise')
 
 
+def runner_model_cfg(cfg: Config):
+    """``cfg.model`` as mmengine's ``Runner`` builds it: a top-level
+    ``data_preprocessor`` (where mmpretrain / mmdet / mmseg configs keep the mean and
+    std) becomes the model's unless the model names its own. Tools that build a model
+    outside a runner (the teacher cache, benchmarks, visualisations) must use this, or
+    their model sees unnormalised inputs."""
+    model = copy.deepcopy(cfg.model)
+    dp = cfg.get('data_preprocessor')
+    if isinstance(model, dict) and dp is not None:
+        model.setdefault('data_preprocessor', copy.deepcopy(dp))
+    return model
+
+
 def is_distillation_config(cfg: Config) -> bool:
     model = cfg.get('model') or {}
     return isinstance(model, dict) and str(model.get('type', '')).split('.')[-1] in \

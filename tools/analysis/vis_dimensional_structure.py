@@ -151,6 +151,7 @@ def _dcm_paths(cfg: Config):
 def build_members(args) -> tuple:
     """``(members, config of CONFIG)``."""
     from mmkd.registry import MODELS
+    from mmkd.utils import runner_model_cfg
     cfg = _load_cfg(args.config, args.cfg_options)
     scope = cfg.get('default_scope', 'mmpretrain')
     layers = list(args.layer or [])
@@ -158,7 +159,7 @@ def build_members(args) -> tuple:
         if cfg.model.get('teacher') is not None and args.second_config is None:
             if args.teacher_checkpoint:
                 cfg.model.teacher.checkpoint = args.teacher_checkpoint
-            distiller = MODELS.build(cfg.model)
+            distiller = MODELS.build(runner_model_cfg(cfg))
             load_checkpoint(distiller, args.checkpoint, map_location='cpu', strict=False)
             s_path, t_path = _dcm_paths(cfg)
             t_layer = layers[-1] if layers else t_path
@@ -184,7 +185,7 @@ def build_members(args) -> tuple:
                                                        args.second_checkpoint)]
             for i, (path, ckpt) in enumerate(specs):
                 c = cfg if i == 0 else _load_cfg(path, args.cfg_options)
-                model_cfg = c.model
+                model_cfg = runner_model_cfg(c)
                 if str(model_cfg.get('type', '')).endswith('Distiller'):
                     model_cfg = dict(model_cfg, teacher=None, teachers=None, taps=None,
                                      connectors=None, losses=None)

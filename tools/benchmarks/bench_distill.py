@@ -216,6 +216,8 @@ def pair_config(args, work):
             t['amp'] = args.teacher_amp
         if args.channels_last:
             t['channels_last'] = True
+    from mmkd.utils import runner_model_cfg
+    cfg.model = runner_model_cfg(cfg)  # every model below is built as the runner would
     return cfg
 
 

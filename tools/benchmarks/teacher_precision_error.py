@@ -35,6 +35,7 @@ def main():
 
     import mmkd  # noqa: F401
     from mmkd.registry import DATASETS, MODELS
+    from mmkd.utils import runner_model_cfg
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -47,7 +48,7 @@ def main():
                for b in range(args.batches)]
     values = {}
     for name, amp, channels_last in VARIANTS:
-        mcfg = copy.deepcopy(cfg.model)
+        mcfg = runner_model_cfg(cfg)
         teachers = mcfg.get('teachers') or {'teacher': mcfg.teacher}
         for t in teachers.values():
             t['checkpoint'] = args.checkpoint

@@ -28,6 +28,7 @@ from mmengine.registry import init_default_scope
 import mmkd  # noqa: F401
 from mmkd.models.distillers.teacher_cache import write_teacher_cache
 from mmkd.registry import DATASETS, MODELS
+from mmkd.utils import runner_model_cfg
 
 
 def parse_args():
@@ -72,7 +73,7 @@ def main():
     init_default_scope(cfg.get('default_scope', 'mmkd'))
     for t in teacher_entries(cfg.model).values():
         t.pop('cache', None)  # caching runs the real teacher
-    distiller = MODELS.build(cfg.model)
+    distiller = MODELS.build(runner_model_cfg(cfg))  # normalised as in training
     dl = cfg.train_dataloader
     dataset = DATASETS.build(dl.dataset)
     names = args.teacher or distiller.frozen_teacher_names
