@@ -302,6 +302,24 @@ def test_sem_ablation_switches():
         SEMLoss(projector_dims=None, on_diagonal=False, off_diagonal=False)
 
 
+def test_sem_teacher_projector_is_frozen_by_default_as_eq12():
+    """Eq. 12 optimises the student's projector only; 'trainable' trains both."""
+    torch.manual_seed(0)
+    s, t = torch.randn(6, 5, requires_grad=True), torch.randn(6, 3)
+    frozen = SEMLoss(5, 3, projector_dims=(8, 6))
+    assert frozen.teacher_projector == 'frozen'
+    assert not any(p.requires_grad for p in frozen.project_teacher.parameters())
+    assert all(p.requires_grad for p in frozen.project_student.parameters())
+    sum(frozen(s, t).values()).backward()
+    assert all(p.grad is None for p in frozen.project_teacher.parameters())
+    assert s.grad is not None and s.grad.abs().sum() > 0
+    trainable = SEMLoss(5, 3, projector_dims=(8, 6), teacher_projector='trainable')
+    sum(trainable(s, t).values()).backward()
+    assert all(p.grad is not None for p in trainable.project_teacher.parameters())
+    with pytest.raises(ValueError, match='teacher_projector'):
+        SEMLoss(5, 3, teacher_projector='shared')
+
+
 # ---------------------------------------------------------------------------- DCM
 def l_dm(u, v, sigma_sq):
     total = 0.
@@ -348,6 +366,23 @@ def test_dcm_terms_move_as_the_paper_states():
     after = (F.normalize(x.detach() - 2. * x.grad, dim=1)
              - F.normalize(teacher, dim=1)).norm()
     assert after < before
+
+
+def test_dcm_cross_sign_plus_is_eq10_as_printed():
+    torch.manual_seed(0)
+    s, t = torch.randn(5, 2, 3), torch.randn(5, 2, 3)
+    minus, plus = DCMLoss(sigma_sq=0.7)(s, t), DCMLoss(sigma_sq=0.7, cross_sign='plus')(s, t)
+    sn, tn = F.normalize(s.flatten(1), dim=1), F.normalize(t.flatten(1), dim=1)
+    assert close(plus['cross'], l_dm(sn, tn, 0.7))
+    assert close(plus['cross'], -minus['cross']) and close(plus['self'], minus['self'])
+    # as printed, a descent step pushes the student away from the teacher
+    x = (t.flatten(1) + 0.3 * torch.randn(5, 6)).requires_grad_(True)
+    DCMLoss(cross_sign='plus')(x, t)['cross'].backward()
+    before = (F.normalize(x.detach(), dim=1) - tn).norm()
+    after = (F.normalize(x.detach() - 2. * x.grad, dim=1) - tn).norm()
+    assert after > before
+    with pytest.raises(ValueError, match='cross_sign'):
+        DCMLoss(cross_sign='+')
 
 
 def test_dcm_ablation_switches():

@@ -45,6 +45,14 @@ class DCMLoss(nn.Module):
     :math:`E\,k(s, s') - 2\,E\,k(s, t)`: spread out, but within the teacher's
     distribution.
 
+    The paper's text and its formula disagree here: Eq. (10) as printed reads
+    :math:`L_{DM}(t^1, t^1) + L_{DM}(t^1, t^2)`, while the text after it says the second
+    term "shortens the distance between :math:`t^{m_1}` and :math:`t^{m_2}`", which only
+    the minus sign does. ``cross_sign='minus'`` (default) implements the text;
+    ``cross_sign='plus'`` the literal Eq. (10) (minimising it pushes the student's
+    features away from the teacher's), kept so the two readings can be measured beside
+    each other (``tools/benchmarks/cls_evidence.py``).
+
     Reduction: log of the mean kernel over all ``N x M`` pairs (computed stably with
     logsumexp); the two terms returned separately.
 
@@ -63,6 +71,8 @@ class DCMLoss(nn.Module):
         self_term (bool): Keep :math:`L_{DM}(t^1, t^1)`. Defaults to True.
         cross_term (bool): Keep :math:`-L_{DM}(t^1, t^2)`. Defaults to True.
         loss_weight (float): Multiplier (gamma). Defaults to 1.0.
+        cross_sign (str): ``'minus'`` (the text's reading) or ``'plus'`` (Eq. 10 as
+            printed). Defaults to ``'minus'``.
     """
 
     #: Inputs the distiller checks for equal shapes before calling ``forward``.
@@ -70,8 +80,12 @@ class DCMLoss(nn.Module):
 
     def __init__(self, sigma_sq: float = 0.5, normalize: bool = True,
                  self_term: bool = True, cross_term: bool = True,
-                 loss_weight: float = 1.0):
+                 loss_weight: float = 1.0, cross_sign: str = 'minus'):
         super().__init__()
+        if cross_sign not in ('minus', 'plus'):
+            raise ValueError(f"DCMLoss cross_sign must be 'minus' (the paper's text) or "
+                             f"'plus' (Eq. 10 as printed), got {cross_sign!r}")
+        self.cross_sign = cross_sign
         if sigma_sq <= 0:
             raise ValueError(f'DCMLoss sigma_sq must be > 0, got {sigma_sq}')
         if not (self_term or cross_term):
@@ -90,7 +104,8 @@ class DCMLoss(nn.Module):
         if self.self_term:
             terms['self'] = self.loss_weight * self.log_mean_kernel(s, s)
         if self.cross_term:
-            terms['cross'] = -self.loss_weight * self.log_mean_kernel(s, t)
+            sign = -1.0 if self.cross_sign == 'minus' else 1.0
+            terms['cross'] = sign * self.loss_weight * self.log_mean_kernel(s, t)
         return terms
 
     def log_mean_kernel(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

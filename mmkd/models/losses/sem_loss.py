@@ -44,11 +44,23 @@ class SEMLoss(nn.Module):
     :math:`L_{CE} + \gamma (L_{SEM} + L_{DCM})`: use ``loss_weight=gamma`` here and on
     ``DCMLoss``; the CE is the distiller's ``student_loss_weight`` (0 removes it).
 
+    Which projectors train: the paper's objective (Eq. 12) is minimised over the
+    student's encoder, head and projector only,
+    :math:`\min_{f^{m_1}, h^{m_1}, g^{m_1}}`, so by default (``teacher_projector=
+    'frozen'``) the teacher's projector :math:`g_t` keeps its initial (random) weights
+    and gets no gradient: a fixed random MLP of the frozen teacher's embedding, which the
+    student's projection is pulled towards. ``teacher_projector='trainable'`` trains
+    :math:`g_t` with the student (Barlow Twins' symmetric setting, where both branches
+    learn); the DS-CMKD benchmark (``tools/benchmarks/cls_evidence.py``) measures both.
+    With ``'frozen'`` the teacher projector's BatchNorm layers still standardise with
+    the batch statistics (training mode), as Barlow Twins' projector does.
+
     Defaults: :math:`\lambda` = 0.0051 (Barlow Twins code; 5e-3 in its paper). The
-    projector width and :math:`\gamma` of DS-CMKD are not known to us:
-    ``projector_dims=(2048, 2048, 2048)`` (Barlow Twins' shape at a quarter of its
-    8192 width) and ``loss_weight=1.0`` are our choices. ``projector_dims=None`` uses
-    no projector (:math:`g` = identity; the two embeddings must then have equal size).
+    paper states neither the projector width nor :math:`\gamma` (its Sec. 4.4 and 6.1
+    give the form, not the values): ``projector_dims=(2048, 2048, 2048)`` (Barlow
+    Twins' shape at a quarter of its 8192 width) and ``loss_weight=1.0`` are our
+    choices. ``projector_dims=None`` uses no projector (:math:`g` = identity; the two
+    embeddings must then have equal size).
 
     Args:
         student_channels (int, optional): Size of the flattened student embedding.
@@ -59,6 +71,8 @@ class SEMLoss(nn.Module):
         on_diagonal (bool): Keep the on-diagonal term. Defaults to True.
         off_diagonal (bool): Keep the off-diagonal term. Defaults to True.
         loss_weight (float): Multiplier (gamma). Defaults to 1.0.
+        teacher_projector (str): ``'frozen'`` (Eq. 12: only the student's projector
+            learns) or ``'trainable'``. Defaults to ``'frozen'``.
     """
 
     def __init__(self,
@@ -68,8 +82,12 @@ class SEMLoss(nn.Module):
                  lambd: float = 0.0051,
                  on_diagonal: bool = True,
                  off_diagonal: bool = True,
-                 loss_weight: float = 1.0):
+                 loss_weight: float = 1.0,
+                 teacher_projector: str = 'frozen'):
         super().__init__()
+        if teacher_projector not in ('frozen', 'trainable'):
+            raise ValueError(f"SEMLoss teacher_projector must be 'frozen' (the paper's "
+                             f"Eq. 12) or 'trainable', got {teacher_projector!r}")
         if not (on_diagonal or off_diagonal):
             raise ValueError('SEMLoss with both terms off computes nothing; remove the '
                              'loss from the config instead')
@@ -78,6 +96,9 @@ class SEMLoss(nn.Module):
                              'build its projectors (or projector_dims=None for none)')
         self.project_student = _projector(student_channels, projector_dims)
         self.project_teacher = _projector(teacher_channels, projector_dims)
+        self.teacher_projector = teacher_projector
+        if teacher_projector == 'frozen':
+            self.project_teacher.requires_grad_(False)
         self.lambd, self.loss_weight = lambd, loss_weight
         self.on_diagonal, self.off_diagonal = on_diagonal, off_diagonal
 
