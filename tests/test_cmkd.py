@@ -16,7 +16,7 @@ from mmkd.evaluation import balanced_assignment
 from mmkd.models.losses import CMKDLoss
 
 
-def reference_cmkd(s, t, labels, w, alpha, T):
+def reference_cmkd(s, t, labels, w, alpha, T, reduction='sample'):
     """The documented formula, element by element (labels: int or None)."""
     def softmax(z, temp):
         e = [math.exp(v / temp) for v in z]
@@ -35,7 +35,8 @@ def reference_cmkd(s, t, labels, w, alpha, T):
         kl_num += v * kl
         kl_den += v
     ce = ce_num / ce_den if ce_den else 0.0
-    return alpha * T * T * kl_num / kl_den, (1 - alpha) * ce
+    scale = T * T if reduction == 'sample' else 1 / len(s[0])
+    return alpha * scale * kl_num / kl_den, (1 - alpha) * ce
 
 
 def samples(labels):
@@ -48,15 +49,17 @@ def samples(labels):
     return out
 
 
+@pytest.mark.parametrize('reduction', ['element', 'sample'])
 @pytest.mark.parametrize('labels', [[0, 2, 1, 2, 2], [None, 2, None, 0, 1],
                                     [None] * 5])
-def test_weighted_kl_and_ce_equal_their_formulas(labels):
+def test_weighted_kl_and_ce_equal_their_formulas(labels, reduction):
     g = torch.Generator().manual_seed(0)
     s, t = torch.randn(5, 3, generator=g) * 2, torch.randn(5, 3, generator=g) * 2
     w = [0.5, 3.0, 1.2]
-    loss = CMKDLoss(num_classes=3, alpha=0.7, temperature=3.0, class_weights=w)
+    loss = CMKDLoss(num_classes=3, alpha=0.7, temperature=3.0, class_weights=w,
+                    kl_reduction=reduction)
     out = loss(s, t, samples(labels))
-    kl, ce = reference_cmkd(s.tolist(), t.tolist(), labels, w, 0.7, 3.0)
+    kl, ce = reference_cmkd(s.tolist(), t.tolist(), labels, w, 0.7, 3.0, reduction)
     assert out['kl'].item() == pytest.approx(kl, rel=1e-5)
     assert out['ce'].item() == pytest.approx(ce, rel=1e-5, abs=1e-7)
 
@@ -65,10 +68,32 @@ def test_unit_weights_reduce_to_ce_and_hinton_kd():
     from mmkd.models.losses import KDLoss
     s, t = torch.randn(4, 5), torch.randn(4, 5)
     labels = [1, 0, 4, 4]
-    out = CMKDLoss(num_classes=5, alpha=0.5, temperature=4.0)(s, t, samples(labels))
+    out = CMKDLoss(num_classes=5, alpha=0.5, temperature=4.0,
+                   kl_reduction='sample')(s, t, samples(labels))
     assert out['kl'].item() == pytest.approx(0.5 * KDLoss(4.0)(s, t).item(), rel=1e-5)
     assert out['ce'].item() == pytest.approx(
         0.5 * torch.nn.functional.cross_entropy(s, torch.tensor(labels)).item(), rel=1e-5)
+
+
+def test_defaults_are_the_authors_kldivloss_with_alpha_and_t():
+    """alpha 0.2, T 2 and nn.KLDivLoss()'s element mean (no T^2), as the authors'
+    CMKD-s code: alpha * KLDivLoss()(log_softmax(s/T), softmax(t/T)) + (1-alpha) * CE."""
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(3)
+    s, t = torch.randn(6, 10, generator=g) * 3, torch.randn(6, 10, generator=g) * 3
+    labels = [0, 3, 9, 9, 2, 5]
+    loss = CMKDLoss(num_classes=10)
+    assert (loss.alpha, loss.temperature, loss.kl_reduction) == (0.2, 2.0, 'element')
+    out = loss(s, t, samples(labels))
+    authors_kl = torch.nn.KLDivLoss()(F.log_softmax(s / 2, 1), F.softmax(t / 2, 1))
+    assert out['kl'].item() == pytest.approx(0.2 * authors_kl.item(), rel=1e-5)
+    assert out['ce'].item() == pytest.approx(
+        0.8 * F.cross_entropy(s, torch.tensor(labels)).item(), rel=1e-5)
+    # the other reading is C * T^2 = 40 times larger at C = 10, T = 2
+    hinton = CMKDLoss(num_classes=10, kl_reduction='sample')(s, t, samples(labels))
+    assert hinton['kl'].item() == pytest.approx(40 * out['kl'].item(), rel=1e-5)
+    with pytest.raises(ValueError, match='kl_reduction'):
+        CMKDLoss(num_classes=10, kl_reduction='batchmean')
 
 
 def test_class_weights_match_counts():
