@@ -8,7 +8,7 @@
 #   data/imagenet100/val/<wnid>/*.JPEG
 data_root = 'data/imagenet100'
 num_classes = 100
-snr = 0.5
+snr = 0.5  # the paper: SNR 0.5 on ImageNet-100 and ImageNet (Sec. 6.1)
 img_size = 64
 test_resize = 73  # 64 / 0.875, ImageNet's resize-then-centre-crop ratio
 train_pipeline = [

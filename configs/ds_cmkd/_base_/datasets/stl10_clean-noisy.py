@@ -4,7 +4,7 @@
 #   data/stl10/test/<class>/*.png    (800 per class)
 data_root = 'data/stl10'
 num_classes = 10
-snr = 0.5
+snr = 0.1  # the paper: SNR 0.1 on CIFAR-10/100, STL-10 and Tiny-ImageNet (Sec. 6.1)
 img_size = 96
 train_pipeline = [
     dict(type='mmkd.LoadMultiModalImages', color_type=dict(clean='color')),
