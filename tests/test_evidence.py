@@ -1,0 +1,130 @@
+"""The classification evidence benchmark (tools/benchmarks/cls_evidence.py): the configs
+it writes, the teacher gate that stops the grid, and the report it builds from finished
+runs (no training here; the runs are the benchmark's own)."""
+import json
+import os.path as osp
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
+import cls_evidence as ev  # noqa: E402
+
+
+@pytest.fixture
+def data_root(tmp_path):
+    (tmp_path / 'cifar' / 'train').mkdir(parents=True)
+    return str(tmp_path / 'cifar')
+
+
+def run_main(argv):
+    with pytest.raises(SystemExit) as e:
+        ev.main(argv)
+    return e.value.code
+
+
+def test_dry_run_writes_every_config_with_the_cpu_scale_overrides(tmp_path, data_root):
+    from mmengine.config import Config
+    work = tmp_path / 'work'
+    ev.main(['ds-cmkd', '--dry-run', '--work-dir', str(work), '--data-root', data_root,
+             '--no-readme', '--results-dir', str(tmp_path / 'res')])
+    keys = [m[0] for m in ev.TABLES['ds-cmkd']['methods']]
+    assert sorted(p.name for p in work.iterdir()) == sorted(
+        ['teacher'] + [f'{k}_seed{s}' for k in keys for s in (0, 1, 2)])
+    scale = ev.TABLES['ds-cmkd']['cpu']
+
+    def cfg(name):
+        return Config.fromfile(str(work / name / 'run_config.py'))
+
+    t = cfg('teacher')
+    assert t.model.student.backbone.arch == scale['teacher_arch']
+    assert t.train_cfg.max_epochs == scale['teacher_epochs']
+    c = cfg('ds-cmkd_seed1')
+    assert c.randomness.seed == 1
+    assert c.model.student.backbone.arch == scale['student_arch']
+    assert c.model.teacher.model.backbone.arch == scale['teacher_arch']
+    assert c.model.teacher.checkpoint == str(work / 'teacher')
+    # the noise level lands on the SaltPepperNoise entry of each pipeline
+    assert c.train_dataloader.dataset.pipeline[2].type == 'mmkd.SaltPepperNoise'
+    assert c.train_dataloader.dataset.pipeline[2].snr == scale['snr']
+    assert c.test_dataloader.dataset.pipeline[1].snr == scale['snr']
+    assert c.test_dataloader.dataset.max_per_class * 10 >= 2000
+    assert c.param_scheduler.type == 'CosineAnnealingLR' and c.param_scheduler.eta_min == 1e-6
+    assert 'milestones' not in c.param_scheduler
+    sem = c.model.losses.sem
+    assert sem.projector_dims == (512, ) * 3 and sem.loss_weight == pytest.approx(1 / 512)
+    assert sem.get('teacher_projector', 'frozen') == 'frozen'
+    assert cfg('ds-cmkd_tproj_seed0').model.losses.sem.teacher_projector == 'trainable'
+    assert cfg('ds-cmkd_plus_seed0').model.losses.dcm.cross_sign == 'plus'
+    assert set(cfg('sem-only_seed0').model.losses) == {'sem'}
+    assert set(cfg('dcm-only_seed0').model.losses) == {'dcm'}
+    assert cfg('fitnets_seed0').model.connectors.s_feat2_adapted.in_channels == 32
+    assert cfg('crd_seed0').model.losses.crd.n_data == 10 * scale['per_class']
+    assert 'teacher' not in cfg('baseline_seed0').model
+    # curve methods validate every epoch, the others once at the end
+    assert cfg('kd_seed0').train_cfg.val_interval == 1
+    assert cfg('at_seed0').train_cfg.val_interval == scale['epochs']
+
+
+def test_too_small_a_test_set_is_refused(tmp_path, data_root):
+    msg = None
+    try:
+        ev.main(['ds-cmkd', '--dry-run', '--test-per-class', '100', '--data-root',
+                 data_root, '--work-dir', str(tmp_path / 'w'), '--no-readme'])
+    except SystemExit as e:
+        msg = str(e.code)
+    assert msg and '>= 2,000' in msg
+
+
+def finished(work, name, acc, curve=None, s_per_iter=0.1):
+    d = work / name
+    d.mkdir(parents=True, exist_ok=True)
+    (d / 'final.json').write_text(json.dumps(dict(
+        acc=acc, curve=curve or {'6': acc}, s_per_iter=s_per_iter)))
+
+
+def test_gate_stops_the_grid_when_the_teacher_is_no_better(tmp_path, data_root):
+    work, res = tmp_path / 'work', tmp_path / 'res'
+    finished(work, 'teacher', 30.0)
+    for s, a in enumerate([25.0, 26.0, 24.0]):
+        finished(work, f'baseline_seed{s}', a)
+    code = run_main(['ds-cmkd', '--summarize', '--work-dir', str(work), '--data-root',
+                     data_root, '--results-dir', str(res), '--no-readme'])
+    assert code == 3
+    out = json.loads((res / 'results.json').read_text())
+    assert out['gate_passed'] is False and '+5.00' in out['gate_failure']
+    assert not (work / 'kd_seed0').exists()  # no student of the grid was set up
+
+
+def test_report_from_finished_runs(tmp_path, data_root):
+    work, res = tmp_path / 'work', tmp_path / 'res'
+    readme = tmp_path / 'README.md'
+    readme.write_text('intro\n<!-- evidence:ds-cmkd begin -->\nold\n'
+                      '<!-- evidence:ds-cmkd end -->\noutro\n')
+    finished(work, 'teacher', 60.0)
+    base = [30.0, 32.0, 31.0]
+    for s, a in enumerate(base):
+        finished(work, f'baseline_seed{s}', a,
+                 curve={str(e): a * e / 6 for e in range(1, 7)})
+    for s, a in enumerate(base):  # KD: +2 on every seed, reaches the baseline at epoch 4
+        finished(work, f'kd_seed{s}', a + 2,
+                 curve={str(e): (a + 2) * min(1, e / 4) for e in range(1, 7)})
+        finished(work, f'at_seed{s}', a - 3 + s)
+    ev.main(['ds-cmkd', '--summarize', '--methods', 'kd', 'at', '--work-dir', str(work),
+             '--data-root', data_root, '--results-dir', str(res), '--readme',
+             str(readme)])
+    out = json.loads((res / 'results.json').read_text())
+    assert out['gate_passed'] is True
+    kd = out['stats']['kd']
+    assert kd['mean'] == pytest.approx(2.0) and kd['half_width'] == pytest.approx(0.0)
+    assert out['stats']['at']['mean'] == pytest.approx(-2.0)
+    tta = out['time_to_accuracy']['kd']
+    assert [r['epoch'] for r in tta] == [4, 4, 4]
+    assert tta[0]['epoch_ratio'] == pytest.approx(4 / 6)
+    text = readme.read_text()
+    assert text.startswith('intro\n') and text.endswith('outro\n') and 'old' not in text
+    assert '+2.00 ± 0.00 | better' in text and 'gap +29.00' in text
+    assert '83.50 (+2.10)' in text  # the paper's Table 3 beside ours
+    assert (res / 'accuracy.png').stat().st_size > 1000
+    assert (res / 'table.md').read_text() in text
