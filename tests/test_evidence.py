@@ -29,7 +29,7 @@ def test_dry_run_writes_every_config_with_the_cpu_scale_overrides(tmp_path, data
     work = tmp_path / 'work'
     ev.main(['ds-cmkd', '--dry-run', '--work-dir', str(work), '--data-root', data_root,
              '--no-readme', '--results-dir', str(tmp_path / 'res')])
-    keys = [m[0] for m in ev.TABLES['ds-cmkd']['methods']]
+    keys = [m[0] for m in ev.TABLES['ds-cmkd']['parts'][0]['methods']]
     assert sorted(p.name for p in work.iterdir()) == sorted(
         ['teacher'] + [f'{k}_seed{s}' for k in keys for s in (0, 1, 2)])
     scale = ev.TABLES['ds-cmkd']['cpu']
@@ -128,3 +128,47 @@ def test_report_from_finished_runs(tmp_path, data_root):
     assert '83.50 (+2.10)' in text  # the paper's Table 3 beside ours
     assert (res / 'accuracy.png').stat().st_size > 1000
     assert (res / 'table.md').read_text() in text
+
+
+def test_cmkd_dry_run_starts_every_student_from_its_supervised_model(tmp_path,
+                                                                     data_root):
+    from mmengine.config import Config
+    work = tmp_path / 'work'
+    ev.main(['cmkd', '--dry-run', '--work-dir', str(work), '--data-root', data_root,
+             '--no-readme', '--results-dir', str(tmp_path / 'res')])
+    scale = ev.TABLES['cmkd']['cpu']
+
+    def cfg(part, name):
+        return Config.fromfile(str(work / part / name / 'run_config.py'))
+
+    # EO -> SAR: an EO teacher, SAR start points, SAR baseline and students
+    t = cfg('eo2sar', 'teacher')
+    assert t.model.student_input == 'eo' and t.model.student.backbone.in_channels == 3
+    assert t.model.student.backbone.type == 'mmkd.CifarResNet'
+    start = cfg('eo2sar', 'start_seed1')
+    assert start.model.student_input == 'sar' and start.train_cfg.max_epochs == \
+        scale['start_epochs']
+    assert 'init_cfg' not in start.model.student
+    for name in ('baseline_seed1', 'cmkd-s_seed1', 'cmkd-s_hinton_seed1'):
+        c = cfg('eo2sar', name)
+        assert c.model.student.init_cfg == dict(
+            type='Pretrained', prefix='student.',
+            checkpoint=str(work / 'eo2sar' / 'start_seed1' /
+                           f'epoch_{scale["start_epochs"]}.pth'))
+        assert c.train_cfg.max_epochs == scale['epochs']
+        assert c.param_scheduler.step_size == round(scale['epochs'] / 3)
+    kd = cfg('eo2sar', 'cmkd-s_seed0')
+    assert kd.model.teacher.input == 'eo' and kd.model.teacher.checkpoint == str(
+        work / 'eo2sar' / 'teacher')
+    loss = kd.model.losses.cmkd
+    assert (loss.alpha, loss.temperature, loss.kl_reduction) == (0.2, 2.0, 'element')
+    old = cfg('eo2sar', 'cmkd-s_hinton_seed0').model.losses.cmkd
+    assert (old.alpha, old.temperature, old.kl_reduction) == (0.5, 4.0, 'sample')
+    # MixUp 0.4 + AutoAugment, as the paper
+    assert kd.model.data_preprocessor.batch_augments[0].alpha == 0.4
+    assert any(tr.type == 'mmkd.PairedApply' for tr in kd.train_dataloader.dataset.pipeline)
+    # SAR -> EO, the paper's direction: roles swapped, one-band teacher
+    p = cfg('sar2eo', 'cmkd-s_seed2')
+    assert p.model.student_input == 'eo' and p.model.student.backbone.in_channels == 3
+    assert p.model.teacher.input == 'sar' and p.model.teacher.model.backbone.in_channels == 1
+    assert cfg('sar2eo', 'teacher').model.student_input == 'sar'

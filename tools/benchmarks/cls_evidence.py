@@ -28,10 +28,20 @@ What it does, in order (every step reuses what an earlier, interrupted call fini
    ``--results-dir`` and the table between the ``<!-- evidence:<table> -->`` markers of
    ``--readme``.
 
-Tables (``TABLES`` below): ``ds-cmkd``: noisy CIFAR-10 at the paper's SNR 0.1, a clean
-teacher and a noisy student, DS-CMKD and its variants (teacher projector frozen or
-trained, both signs of Eq. 10's cross term, SEM only, DCM only, each DCM term) beside
-KD, FitNets, AT, NST, VID, RKD, CRD and SemCKD.
+Tables (``TABLES`` below):
+
+- ``ds-cmkd``: noisy CIFAR-10 at the paper's SNR 0.1, a clean teacher and a noisy
+  student, DS-CMKD and its variants (teacher projector frozen or trained, both signs of
+  Eq. 10's cross term, SEM only, DCM only, each DCM term) beside KD, FitNets, AT, NST,
+  VID, RKD, CRD and SemCKD.
+- ``cmkd``: CIFAR-10 EO / simulated SAR with MixUp 0.4 + AutoAugment, in two parts,
+  each with its own teacher and gate: EO teacher -> SAR student, and the paper's SAR
+  teacher -> EO student. Students start from their modality's supervised model
+  (``start_epochs``, per seed) and train ``epochs`` more; the baseline is that same
+  supervised model trained the same ``epochs`` more, so every comparison has the same
+  starting point and the same extra epochs. CMKD-s is measured with the authors'
+  alpha 0.2, T 2, element-mean KL and, EO -> SAR, with mmkd's earlier 0.5 / 4 / x T^2.
+  A part whose teacher fails the gate is reported as such; the other part still runs.
 
 The CPU scale (default) keeps the shipped configs and changes, through the written
 overrides, the networks to narrow CIFAR ResNets (teacher ResNet-20, student ResNet-8,
@@ -89,24 +99,58 @@ def _ds_cmkd_methods():
     ]
 
 
+def _cmkd_parts():
+    """The two directions of CMKD-s, each with its own teacher, start points, baseline."""
+    c = 'cmkd/ablation/'
+    sup = c + 'simsar_mixup-autoaug.py'  # supervised, MixUp 0.4 + AutoAugment
+    kd = c + 'simsar_mixup-autoaug_cmkd-s.py'  # CMKD-s with the same augmentation
+    common = dict(curve=('baseline', 'cmkd-s'), main='cmkd-s',
+                  paper_source=('Yang & Xu Table 2: NTIRE 2021 EO test set, SAR teacher -> '
+                                'EO student, MixUp + AutoAugment, 120 epochs'))
+    return [
+        dict(common, name='eo2sar', modality=('sar', 'eo'),
+             title='CMKD-s, EO teacher -> simulated-SAR student',
+             teacher=('teacher', 'EO teacher (supervised, trained once)', sup),
+             start=('start', "SAR model, supervised: every student's start", sup),
+             methods=[
+                 ('baseline', 'SAR model, supervised, continued as long', sup),
+                 ('cmkd-s', "CMKD-s (authors' alpha 0.2, T 2, element-mean KL)", kd),
+                 ('cmkd-s_hinton', "CMKD-s (alpha 0.5, T 4, KL x T^2: mmkd's earlier)",
+                  kd)],
+             paper={}),
+        dict(common, name='sar2eo', modality=('eo', 'sar'),
+             title="CMKD-s in the paper's direction, SAR teacher -> EO student",
+             teacher=('teacher', 'SAR teacher (supervised, trained once)', sup),
+             start=('start', "EO model, supervised: every student's start", sup),
+             methods=[
+                 ('baseline', 'EO model, supervised, continued as long', sup),
+                 ('cmkd-s', "CMKD-s (authors' alpha 0.2, T 2, element-mean KL)", kd)],
+             paper=dict(baseline=(22.34, None), **{'cmkd-s': (31.17, 8.83)})),
+    ]
+
+
 TABLES = {
     'ds-cmkd': dict(
         title='DS-CMKD on noisy CIFAR-10 (SNR 0.1)',
-        teacher=('teacher', 'ResNet teacher on clean images',
-                 'ds_cmkd/resnet32x4_cifar10-clean_teacher.py'),
-        methods=_ds_cmkd_methods(),
-        curve=('baseline', 'kd', 'ds-cmkd'),
-        # the paper's numbers for the same rows: Table 3 (CIFAR-10 at SNR 0.1,
-        # ResNet32x4 -> ResNet8x4, 300 epochs) and, for the term ablation, Table 6 (its
-        # real radar/optics dataset, same pair): (top-1, difference to its reference)
-        paper_source=('Si et al. Table 3, CIFAR-10 SNR 0.1, ResNet32x4 -> ResNet8x4 '
-                      '(ablation rows: Table 6, their radar/optics set, vs full DS-CMKD)'),
-        paper=dict(teacher=(93.60, None), baseline=(81.40, None), kd=(83.50, 2.10),
-                   **{'ds-cmkd': (84.70, 3.30), 'no-dcm-self': (88.95, -0.92),
-                      'no-dcm-cross': (89.26, -0.61)},
-                   fitnets=(83.52, 2.12), at=(83.71, 2.31), nst=(83.79, 2.39),
-                   vid=(83.82, 2.42), rkd=(82.96, 1.56), crd=(84.01, 2.61),
-                   semckd=(84.20, 2.80)),
+        overrides=lambda *a: ds_cmkd_overrides(*a),
+        parts=[dict(
+            name='', title='DS-CMKD on noisy CIFAR-10 (SNR 0.1)', main='ds-cmkd',
+            teacher=('teacher', 'ResNet teacher on clean images',
+                     'ds_cmkd/resnet32x4_cifar10-clean_teacher.py'),
+            methods=_ds_cmkd_methods(),
+            curve=('baseline', 'kd', 'ds-cmkd'),
+            # the paper's numbers for the same rows: Table 3 (CIFAR-10 at SNR 0.1,
+            # ResNet32x4 -> ResNet8x4, 300 epochs) and, for the term ablation, Table 6
+            # (its real radar/optics set, same pair): (top-1, difference to its reference)
+            paper_source=('Si et al. Table 3, CIFAR-10 SNR 0.1, ResNet32x4 -> ResNet8x4 '
+                          '(ablation rows: Table 6, their radar/optics set, vs full '
+                          'DS-CMKD)'),
+            paper=dict(teacher=(93.60, None), baseline=(81.40, None), kd=(83.50, 2.10),
+                       **{'ds-cmkd': (84.70, 3.30), 'no-dcm-self': (88.95, -0.92),
+                          'no-dcm-cross': (89.26, -0.61)},
+                       fitnets=(83.52, 2.12), at=(83.71, 2.31), nst=(83.79, 2.39),
+                       vid=(83.82, 2.42), rkd=(82.96, 1.56), crd=(84.01, 2.61),
+                       semckd=(84.20, 2.80)))],
         readme='configs/ds_cmkd/README.md',
         results_dir='configs/ds_cmkd/evidence',
         # sized for 2 CPU cores: 48 student runs of ~470 steps in about 75 minutes
@@ -117,6 +161,20 @@ TABLES = {
                   test_per_class=None, teacher_epochs=300, epochs=300,
                   projector_dim=2048, snr=0.1, lr=0.1),
     ),
+    'cmkd': dict(
+        title='CMKD-s on CIFAR-10 EO / simulated SAR',
+        overrides=lambda *a: cmkd_overrides(*a),
+        parts=_cmkd_parts(),
+        readme='configs/cmkd/README.md',
+        results_dir='configs/cmkd/evidence',
+        # CIFAR-stem ResNet-20 for both modalities (the paper: one ResNet-34 for both);
+        # students start from their modality's supervised model (start_epochs), then
+        # baseline and CMKD-s train `epochs` more from that same start
+        cpu=dict(arch='resnet20', per_class=500, test_per_class=300, teacher_epochs=20,
+                 start_epochs=10, epochs=5),
+        full=dict(arch=None, per_class=None, test_per_class=None, teacher_epochs=60,
+                  start_epochs=60, epochs=60),
+    ),
 }
 
 
@@ -125,8 +183,14 @@ def _load(config):
     return Config.fromfile(osp.join(REPO, 'configs', config))
 
 
-def ds_cmkd_overrides(key, config, scale, n_train, role):
-    """The written overrides of one DS-CMKD-table run (a dict of top-level keys)."""
+DS_CMKD_KEYS = ('ds-cmkd', 'ds-cmkd_tproj', 'ds-cmkd_plus', 'sem-only', 'dcm-only',
+                'no-dcm-self', 'no-dcm-cross')
+
+
+def ds_cmkd_overrides(key, config, scale, n_train, role, part=None):
+    """The written overrides of one DS-CMKD-table run (a dict of top-level keys): the
+    CPU-scale networks and every width that follows them, the noise level, and the
+    paper's schedule (SGD 0.9, wd 5e-4, lr 0.1 -> 1e-6; cosine here)."""
     s_arch = scale['teacher_arch'] if role == 'teacher' else scale['student_arch']
     t_arch = scale['teacher_arch']
     sc, tc = CHANNELS[s_arch], CHANNELS[t_arch]
@@ -135,7 +199,7 @@ def ds_cmkd_overrides(key, config, scale, n_train, role):
         model['teacher'] = dict(model=dict(backbone=dict(arch=t_arch),
                                            head=dict(in_channels=tc[3])))
     losses = {}
-    if key.startswith(('ds-cmkd', 'sem', 'dcm', 'no-dcm')):
+    if key in DS_CMKD_KEYS:
         d = scale['projector_dim']
         # SEM weighted gamma / d (a mean over the d channels; see the pair's base)
         sem = dict(student_channels=sc[3], teacher_channels=tc[3],
@@ -167,27 +231,61 @@ def ds_cmkd_overrides(key, config, scale, n_train, role):
                                 teacher_channels=list(tc[1:]))
     if losses:
         model['losses'] = losses
-    return dict(model=model)
+    snr = scale['snr']
+    return dict(
+        model=model,
+        train_dataloader=dict(dataset=dict(pipeline={'2': dict(snr=snr)})),
+        val_dataloader=dict(dataset=dict(pipeline={'1': dict(snr=snr)})),
+        test_dataloader=dict(dataset=dict(pipeline={'1': dict(snr=snr)})),
+        optim_wrapper=dict(optimizer=dict(lr=scale['lr'], momentum=0.9,
+                                          weight_decay=5e-4)),
+        param_scheduler=dict(_delete_=True, type='CosineAnnealingLR', by_epoch=True,
+                             T_max=scale['_epochs'], eta_min=1e-6,
+                             convert_to_iter_based=True))
+
+
+IN_CHANNELS = dict(eo=3, sar=1)
+
+
+
+def cmkd_overrides(key, config, scale, n_train, role, part):
+    """The written overrides of one CMKD-table run: which modality the trained model
+    reads (``part['modality']`` = (student, teacher)), CIFAR-stem networks at the CPU
+    scale (the shipped ImageNet-stem ResNet-34 with ``--full``), the CMKD-s variant, and
+    the paper's schedule shape (SGD 0.01, momentum 0.9, lr halved every third of the
+    run, as its "every 20 of 60 epochs")."""
+    student_mod, teacher_mod = part['modality']
+    mod = teacher_mod if role == 'teacher' else student_mod
+
+    def net(m):
+        if not scale.get('arch'):
+            return {}
+        return dict(backbone=dict(_delete_=True, type='mmkd.CifarResNet', arch=scale['arch'],
+                                  in_channels=IN_CHANNELS[m]),
+                    head=dict(in_channels=CHANNELS[scale['arch']][3]))
+    model = dict(student=dict(net(mod)), student_input=mod)
+    if role == 'student' and key != part['methods'][0][0]:
+        model['teacher'] = dict(model=net(teacher_mod), input=teacher_mod)
+        if not scale.get('arch') and teacher_mod != 'eo':
+            raise SystemExit('--full CMKD with a SAR teacher needs a one-band teacher '
+                             'config (cmkd-s_resnet34_mavoc.py)')
+    if key == 'cmkd-s_hinton':
+        model['losses'] = dict(cmkd=dict(alpha=0.5, temperature=4.0,
+                                         kl_reduction='sample'))
+    return dict(model=model,
+                param_scheduler=dict(step_size=max(1, round(scale['_epochs'] / 3))))
 
 
 # --------------------------------------------------------------------------- runs
 def common_overrides(args, scale, epochs, curve):
-    """Data, noise level, schedule (the paper's: SGD 0.9, lr 0.1 -> 1e-6, wd 5e-4) and
-    checkpointing, the same for every run of the table."""
-    snr = scale['snr']
+    """Data subset, loaders, epochs and checkpointing, the same for every run."""
     loader = dict(num_workers=0, persistent_workers=False)
     train = dict(loader, dataset=dict(data_root=args.data_root,
-                                      max_per_class=scale['per_class'],
-                                      pipeline={'2': dict(snr=snr)}))
+                                      max_per_class=scale['per_class']))
     test = dict(loader, dataset=dict(data_root=args.data_root,
-                                     max_per_class=scale['test_per_class'],
-                                     pipeline={'1': dict(snr=snr)}))
+                                     max_per_class=scale['test_per_class']))
     return dict(
         train_dataloader=train, val_dataloader=test, test_dataloader=test,
-        optim_wrapper=dict(optimizer=dict(lr=scale['lr'], momentum=0.9,
-                                          weight_decay=5e-4)),
-        param_scheduler=dict(_delete_=True, type='CosineAnnealingLR', by_epoch=True,
-                             T_max=epochs, eta_min=1e-6, convert_to_iter_based=True),
         train_cfg=dict(max_epochs=epochs, val_interval=1 if curve else epochs),
         default_hooks=dict(checkpoint=dict(interval=max(1, epochs // 5), max_keep_ckpts=1,
                                            save_best=None),
@@ -317,28 +415,34 @@ def time_to_accuracy(method_runs, base_runs, seeds):
     return rows
 
 
-def report(table, args, scale, results):
-    """results.json, table.md, accuracy.png, and the README block."""
+def part_section(part, args, res):
+    """The markdown of one part (teacher line, table, time to accuracy, loss terms);
+    fills ``res['stats']`` and ``res['time_to_accuracy']``."""
     seeds = args.seeds
-    base = results['runs']['baseline']
+    methods = [m for m in part['methods'] if m[0] in res.get('runs', {})]
+    base_key = part['methods'][0][0]
+    base = res['runs'][base_key]
     base_accs = [base[s]['acc'] for s in seeds if base.get(s)]
-    lines = []
-    t = results['teacher']
-    lines.append(f'Teacher on its own modality: **{t["acc"]:.2f}**; student baseline '
-                 f'median **{statistics.median(base_accs):.2f}** (gap '
-                 f'{t["acc"] - statistics.median(base_accs):+.2f}, gate >= {args.gate:g}).')
-    if table.get('paper_source'):
-        p = table['paper'].get('teacher')
-        lines.append(f'Paper column: {table["paper_source"]}' +
+    t = res['teacher']
+    gap = t['acc'] - statistics.median(base_accs)
+    lines = [f'{t["label"]}: **{t["acc"]:.2f}** on its own modality; student baseline '
+             f'median **{statistics.median(base_accs):.2f}** (gap {gap:+.2f}, gate >= '
+             f'{args.gate:g}).']
+    if res.get('gate_failure'):
+        return lines + ['', f'**Gate failed: the student grid did not run.** '
+                        f'{res["gate_failure"]}.']
+    if part.get('paper_source'):
+        p = part['paper'].get('teacher')
+        lines.append(f'Paper column: {part["paper_source"]}' +
                      (f'; its teacher {p[0]:.2f}.' if p else '.'))
     lines.append('')
-    paper = table.get('paper', {})
+    paper = part.get('paper', {})
     head = '| method | ' + ' | '.join(f'seed {s}' for s in seeds) + \
         ' | median | vs baseline (paired, 95 % CI) | reading | paper |'
     lines += [head, '|---' * (len(seeds) + 5) + '|']
     stats = {}
-    for key, label, _ in table['methods']:
-        runs = results['runs'].get(key, {})
+    for key, label, _ in methods:
+        runs = res['runs'].get(key, {})
         accs = [runs[s]['acc'] if runs.get(s) else None for s in seeds]
         cells = ' | '.join('n/a' if a is None else f'{a:.2f}' for a in accs)
         ok = [a for a in accs if a is not None]
@@ -346,61 +450,76 @@ def report(table, args, scale, results):
         diff, read = '', ''
         paired = [(runs[s]['acc'], base[s]['acc']) for s in seeds
                   if runs.get(s) and base.get(s)]
-        if key != 'baseline' and len(paired) >= 2:
+        if key != base_key and len(paired) >= 2:
             d = paired_difference([p[0] for p in paired], [p[1] for p in paired])
             stats[key] = d
             diff, read = format_difference(d, 2), verdict(d)
-        name = f'**{label}**' if key in ('baseline', 'ds-cmkd') else label
+        name = f'**{label}**' if key in (base_key, part.get('main')) else label
         p = paper.get(key)
         pcell = '' if p is None else (f'{p[0]:.2f}' if p[1] is None
                                       else f'{p[0]:.2f} ({p[1]:+.2f})')
         lines.append(f'| {name} | {cells} | {med} | {diff} | {read} | {pcell} |')
-    results['stats'] = stats
+    res['stats'] = stats
     tta = {}
-    for key in table['curve']:
-        if key == 'baseline':
-            continue
-        rows = time_to_accuracy(results['runs'].get(key, {}), base, seeds)
-        if rows:
-            tta[key] = rows
-    results['time_to_accuracy'] = tta
+    for key in part.get('curve', ()):
+        if key != base_key:
+            rows = time_to_accuracy(res['runs'].get(key, {}), base, seeds)
+            if rows:
+                tta[key] = rows
+    res['time_to_accuracy'] = tta
     if tta:
         lines += ['', 'Time to the baseline\'s final accuracy (per seed: epoch reached / '
                   'baseline epochs; wall-time ratio from the median step time):', '']
         for key, rows in tta.items():
-            parts = []
+            cells = []
             for r in rows:
                 if r['epoch'] is None:
-                    parts.append(f'seed {r["seed"]}: not reached')
+                    cells.append(f'seed {r["seed"]}: not reached')
                 else:
                     w = f', wall {r["wall_ratio"]:.2f}x' if 'wall_ratio' in r else ''
-                    parts.append(f'seed {r["seed"]}: epoch {r["epoch"]}/'
+                    cells.append(f'seed {r["seed"]}: epoch {r["epoch"]}/'
                                  f'{r["baseline_epochs"]} ({r["epoch_ratio"]:.2f}x{w})')
-            lines.append(f'- {key}: ' + '; '.join(parts))
-    diag = results.get('diagnostics', {})
+            lines.append(f'- {key}: ' + '; '.join(cells))
+    diag = res.get('diagnostics', {})
     if diag:
         lines += ['', 'Loss terms at the first steps (seed 0, mean of 4 batches): value / '
                   'gradient norm on the student\'s parameters:', '',
                   '| method | terms |', '|---|---|']
-        for key, _, _ in table['methods']:
-            terms = diag.get(key)
-            if terms:
+        for key, _, _ in methods:
+            if diag.get(key):
                 lines.append(f'| {key} | ' + '; '.join(
                     f'`{n}` {v["value"]:.3g} / {v["grad_norm"]:.3g}'
-                    for n, v in terms.items()) + ' |')
-    text = '\n'.join(lines) + '\n'
+                    for n, v in diag[key].items()) + ' |')
+    return lines
+
+
+def report(table, args, results):
+    """results.json, table.md, accuracy.png, and the README block."""
+    parts = table['parts']
+    if len(parts) == 1:
+        lines = part_section(parts[0], args, results)
+        panels = [(parts[0], results)]
+    else:
+        lines, panels = [], []
+        for part in parts:
+            res = results['parts'][part['name']]
+            if not res:
+                continue
+            lines += [f'**{part["title"]}**', ''] + part_section(part, args, res) + ['']
+            panels.append((part, res))
+    text = '\n'.join(lines).rstrip() + '\n'
     os.makedirs(args.results_dir, exist_ok=True)
     with open(osp.join(args.results_dir, 'table.md'), 'w') as fh:
         fh.write(text)
-    with open(osp.join(args.results_dir, 'results.json'), 'w') as fh:
-        json.dump(results, fh, indent=1, sort_keys=True, default=str)
-    plot(table, results, seeds, osp.join(args.results_dir, 'accuracy.png'))
+    _write_json(args, results)
+    plot(table['title'], panels, osp.join(args.results_dir, 'accuracy.png'))
     if args.readme:
         update_readme(args.readme, args.table, text)
     print('\n' + text)
 
 
-def plot(table, results, seeds, path):
+def plot(title, panels, path):
+    """Each method's paired difference to its baseline: mean, 95 % CI, the seeds."""
     try:
         import matplotlib
         matplotlib.use('Agg')
@@ -408,21 +527,22 @@ def plot(table, results, seeds, path):
     except ImportError:
         print('[evidence] matplotlib missing: no plot', flush=True)
         return
-    keys = [k for k, _, _ in table['methods'] if k != 'baseline' and k in results['stats']]
-    if not keys:
+    rows = [((part['name'] + ': ' if part['name'] else '') + key, res['stats'][key])
+            for part, res in panels for key, _, _ in part['methods']
+            if key in res.get('stats', {})]
+    if not rows:
         return
-    fig, ax = plt.subplots(figsize=(7, 0.42 * len(keys) + 1.4))
-    for i, k in enumerate(keys):
-        d = results['stats'][k]
+    fig, ax = plt.subplots(figsize=(7, 0.42 * len(rows) + 1.4))
+    for i, (_, d) in enumerate(rows):
         color = 'tab:green' if d['low'] > 0 else 'tab:red' if d['high'] < 0 else 'tab:gray'
         ax.errorbar(d['mean'], i, xerr=d['half_width'], fmt='o', color=color, capsize=3)
         ax.scatter(d['diffs'], [i] * len(d['diffs']), s=10, color='k', alpha=0.4,
                    zorder=3)
     ax.axvline(0, color='k', lw=0.8)
-    ax.set_yticks(range(len(keys)), keys)
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows])
     ax.invert_yaxis()
     ax.set_xlabel('top-1 difference to the baseline (points; mean, 95 % CI, seeds)')
-    ax.set_title(table['title'], fontsize=10)
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -454,6 +574,7 @@ def parse_args(argv=None):
     p.add_argument('--test-per-class', type=int, help='test images per class')
     p.add_argument('--teacher-epochs', type=int)
     p.add_argument('--epochs', type=int)
+    p.add_argument('--start-epochs', type=int, help='epochs of the students\' start points')
     p.add_argument('--teacher-arch', choices=sorted(CHANNELS))
     p.add_argument('--student-arch', choices=sorted(CHANNELS))
     p.add_argument('--gate', type=float, default=8.0,
@@ -485,7 +606,7 @@ def main(argv=None):
     table = TABLES[args.table]
     scale = dict(table['full' if args.full else 'cpu'])
     for k in ('per_class', 'test_per_class', 'teacher_epochs', 'epochs', 'teacher_arch',
-              'student_arch'):
+              'student_arch', 'start_epochs'):
         if getattr(args, k) is not None:
             scale[k] = getattr(args, k)
     if len(args.seeds) < 3:
@@ -499,105 +620,142 @@ def main(argv=None):
         sys.exit(f'{n_test} test images: the protocol asks for >= 2,000 '
                  f'(--test-per-class >= 200)')
     n_train = 10 * (scale['per_class'] or 5000)
-    methods = table['methods']
+    parts = table['parts']
     if args.methods:
-        unknown = set(args.methods) - {m[0] for m in methods}
+        known = {m[0] for part in parts for m in part['methods']}
+        unknown = set(args.methods) - known
         if unknown:
-            sys.exit(f'unknown methods {sorted(unknown)}; the table has '
-                     f'{[m[0] for m in methods]}')
-        methods = [m for m in methods if m[0] == 'baseline' or m[0] in args.methods]
+            sys.exit(f'unknown methods {sorted(unknown)}; the table has {sorted(known)}')
     os.makedirs(args.work_dir, exist_ok=True)
+    results = dict(table=args.table, title=table['title'], scale=scale,
+                   seeds=args.seeds, gate=args.gate, n_train=n_train, n_test=n_test,
+                   command=' '.join([osp.relpath(sys.argv[0], REPO)] + sys.argv[1:]))
+    ctx = dict(args=args, table=table, scale=scale, n_train=n_train)
+    if len(parts) == 1:
+        part_results = run_part(ctx, parts[0])
+        results.update(part_results)
+        if part_results.get('gate_passed') is False:
+            _write_json(args, results)
+            print('[evidence] ' + part_results['gate_failure'], flush=True)
+            sys.exit(3)
+    else:
+        results['parts'] = {p['name']: run_part(ctx, p) for p in parts}
+    if args.dry_run:
+        return
+    report(table, args, results)
+
+
+def _write_json(args, results):
+    os.makedirs(args.results_dir, exist_ok=True)
+    with open(osp.join(args.results_dir, 'results.json'), 'w') as fh:
+        json.dump(results, fh, indent=1, sort_keys=True, default=str)
+
+
+def run_part(ctx, part):
+    """One teacher, (start points,) baseline, gate, diagnostics and methods."""
+    args, table, scale = ctx['args'], ctx['table'], ctx['scale']
+    root = osp.join(args.work_dir, part['name']) if part['name'] else args.work_dir
+    methods = part['methods']
+    if args.methods:
+        methods = [m for m in methods if m is methods[0] or m[0] in args.methods]
+    start = part.get('start')
+    teacher_dir = osp.join(root, 'teacher')
+
+    def run_dir(name):
+        return dict(name=name, dir=osp.join(root, name))
 
     def make_run(key, config, seed, epochs, role, curve=False):
-        name = f'{key}_seed{seed}' if role != 'teacher' else 'teacher'
-        run = dict(name=name, key=key, seed=seed, epochs=epochs,
-                   dir=osp.join(args.work_dir, name))
+        name = {'teacher': 'teacher', 'start': f'start_seed{seed}'}.get(
+            role, f'{key}_seed{seed}')
+        run = dict(name=(part['name'] + '/' if part['name'] else '') + name, key=key,
+                   seed=seed, epochs=epochs, dir=osp.join(root, name))
         os.makedirs(run['dir'], exist_ok=True)
         over = merge(common_overrides(args, scale, epochs, curve),
-                     ds_cmkd_overrides(key, config, scale, n_train, role))
+                     table['overrides'](key, config, dict(scale, _epochs=epochs),
+                                        ctx['n_train'], role, part))
         over['randomness'] = dict(seed=seed, deterministic=False)
-        if role != 'teacher' and key != 'baseline':
-            over = merge(over, dict(model=dict(teacher=dict(
-                checkpoint=osp.join(args.work_dir, 'teacher')))))
+        if role == 'student' and key != methods[0][0]:
+            over = merge(over, dict(model=dict(teacher=dict(checkpoint=teacher_dir))))
+        if role == 'student' and start:
+            ckpt = osp.join(root, f'start_seed{seed}', f'epoch_{scale["start_epochs"]}.pth')
+            over = merge(over, dict(model=dict(student=dict(init_cfg=dict(
+                type='Pretrained', checkpoint=ckpt, prefix='student.')))))
         write_config(osp.join(run['dir'], 'run_config.py'), config, over)
         return run
 
-    results = dict(table=args.table, title=table['title'], scale=scale,
-                   seeds=args.seeds, gate=args.gate, n_train=n_train, n_test=n_test,
-                   command=' '.join([osp.relpath(sys.argv[0], REPO)] + sys.argv[1:]),
-                   runs={}, diagnostics={})
-    _, t_label, t_config = table['teacher']
-    teacher = (dict(dir=osp.join(args.work_dir, 'teacher')) if args.summarize else
-               make_run('teacher', t_config, 0, scale['teacher_epochs'], 'teacher'))
-    if args.dry_run:  # every run's config written, every command printed, nothing run
-        train(teacher, args)
-        for key, _, config in methods:
-            for seed in args.seeds:
-                train(make_run(key, config, seed, scale['epochs'], 'student',
-                               key in table['curve']), args)
-        return
-    # the teacher trains alone: all the cores
-    t_sum = (train(teacher, args, threads=args.jobs * args.threads) if not args.summarize
-             else _done(teacher))
-    if t_sum is None:
-        sys.exit('[evidence] no teacher result' + ('' if args.dry_run else
-                 f': see {teacher["dir"]}/train.log'))
-    results['teacher'] = dict(label=t_label, acc=t_sum['acc'])
+    def student_runs(entries):
+        return [make_run(key, config, s, scale['epochs'], 'student', key in part['curve'])
+                for key, _, config in entries for s in args.seeds]
 
     def run_all(specs):
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             return list(pool.map(lambda r: (r, train(r, args)), specs))
 
-    base_key, _, base_cfg = methods[0]
+    def read(key, seed):
+        return _done(run_dir(f'{key}_seed{seed}'))
+
+    _, t_label, t_config = part['teacher']
+    if args.dry_run:  # every run's config written, every command printed, nothing run
+        train(make_run('teacher', t_config, 0, scale['teacher_epochs'], 'teacher'), args)
+        if start:
+            for seed in args.seeds:
+                train(make_run(start[0], start[2], seed, scale['start_epochs'], 'start'),
+                      args)
+        for r in student_runs(methods):
+            train(r, args)
+        return {}
+    out = dict(runs={}, diagnostics={})
     if args.summarize:
-        results['runs'][base_key] = {s: _done(dict(dir=osp.join(
-            args.work_dir, f'{base_key}_seed{s}'))) for s in args.seeds}
+        t_sum = _done(run_dir('teacher'))
+    else:  # the teacher trains alone: all the cores
+        t_sum = train(make_run('teacher', t_config, 0, scale['teacher_epochs'], 'teacher'),
+                      args, threads=args.jobs * args.threads)
+    if t_sum is None:
+        sys.exit(f'[evidence] no teacher result: see {teacher_dir}/train.log')
+    out['teacher'] = dict(label=t_label, acc=t_sum['acc'])
+    if start and not args.summarize:
+        starts = [make_run(start[0], start[2], s, scale['start_epochs'], 'start')
+                  for s in args.seeds]
+        for r, summary in run_all(starts):
+            out['runs'].setdefault('start', {})[r['seed']] = summary
+    elif start:
+        out['runs']['start'] = {s: _done(run_dir(f'start_seed{s}')) for s in args.seeds}
+
+    base_key = methods[0][0]
+    if args.summarize:
+        out['runs'][base_key] = {s: read(base_key, s) for s in args.seeds}
     else:
-        base_runs = [make_run(base_key, base_cfg, s, scale['epochs'], 'student',
-                              base_key in table['curve']) for s in args.seeds]
-        for r, summary in run_all(base_runs):
-            results['runs'].setdefault(r['key'], {})[r['seed']] = summary
-    base_accs = [v['acc'] for v in results['runs']['baseline'].values() if v]
+        for r, summary in run_all(student_runs(methods[:1])):
+            out['runs'].setdefault(base_key, {})[r['seed']] = summary
+    base_accs = [v['acc'] for v in out['runs'][base_key].values() if v]
     if not base_accs:
-        sys.exit('[evidence] no baseline result')
+        sys.exit(f'[evidence] no baseline result in {root}')
     reason = teacher_gate(t_sum['acc'], base_accs, args.gate)
-    results['gate_passed'] = reason is None
+    out['gate_passed'] = reason is None
     if reason:
-        results['gate_failure'] = reason
-        os.makedirs(args.results_dir, exist_ok=True)
-        with open(osp.join(args.results_dir, 'results.json'), 'w') as fh:
-            json.dump(results, fh, indent=1, default=str)
-        print('[evidence] ' + reason, flush=True)
-        sys.exit(3)
+        out['gate_failure'] = reason
+        return out
 
     if args.summarize:  # read what earlier calls measured, write nothing
         for key, _, _ in methods:
-            path = osp.join(args.work_dir, f'{key}_seed{args.seeds[0]}', 'loss_terms.json')
+            path = osp.join(root, f'{key}_seed{args.seeds[0]}', 'loss_terms.json')
             if osp.isfile(path):
                 with open(path) as fh:
-                    results['diagnostics'][key] = json.load(fh)['terms']
-    elif not args.no_diagnostics:
+                    out['diagnostics'][key] = json.load(fh)['terms']
+        for key, _, _ in methods[1:]:
+            out['runs'][key] = {s: read(key, s) for s in args.seeds}
+        return out
+    if not args.no_diagnostics:
         diag_runs = [make_run(key, config, args.seeds[0], scale['epochs'], 'student',
-                              key in table['curve']) for key, _, config in methods]
+                              key in part['curve']) for key, _, config in methods]
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             for r, terms in zip(diag_runs, pool.map(lambda r: diagnose(r, args),
                                                     diag_runs)):
                 if terms:
-                    results['diagnostics'][r['key']] = terms
-    if args.summarize:
-        for key, _, _ in methods[1:]:
-            for seed in args.seeds:
-                results['runs'].setdefault(key, {})[seed] = _done(dict(
-                    dir=osp.join(args.work_dir, f'{key}_seed{seed}')))
-    else:
-        specs = [make_run(key, config, s, scale['epochs'], 'student',
-                          key in table['curve'])
-                 for key, _, config in methods[1:] for s in args.seeds]
-        for r, summary in run_all(specs):
-            results['runs'].setdefault(r['key'], {})[r['seed']] = summary
-    if args.dry_run:
-        return
-    report(dict(table, methods=methods), args, scale, results)
+                    out['diagnostics'][r['key']] = terms
+    for r, summary in run_all(student_runs(methods[1:])):
+        out['runs'].setdefault(r['key'], {})[r['seed']] = summary
+    return out
 
 
 def _done(run):
