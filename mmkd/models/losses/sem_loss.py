@@ -29,7 +29,7 @@ class SEMLoss(nn.Module):
             + \underbrace{\lambda \sum_i \sum_{j \ne i} C_{ij}^2}_{\texttt{off\_diag}}
 
     :math:`f` are the output embeddings ``(N, ...)`` (flattened), :math:`g_s, g_t`
-    trainable projectors (one each, Barlow Twins' MLP: Linear without bias, BatchNorm1d,
+    projectors (one each, Barlow Twins' MLP; :math:`g_t` fixed by default, below: Linear without bias, BatchNorm1d,
     ReLU, ..., Linear without bias, to ``d = projector_dims[-1]``), :math:`\mathrm{std}`
     the standardisation of each column over the batch, ``(x - mean) / sqrt(var + 1e-5)``
     with the biased variance (what Barlow Twins' ``BatchNorm1d(affine=False)`` does in
