@@ -111,7 +111,9 @@ def test_report_from_finished_runs(tmp_path, data_root):
         finished(work, f'kd_seed{s}', a + 2,
                  curve={str(e): (a + 2) * min(1, e / 4) for e in range(1, 7)})
         finished(work, f'at_seed{s}', a - 3 + s)
-    ev.main(['ds-cmkd', '--summarize', '--methods', 'kd', 'at', '--work-dir', str(work),
+        finished(work, f'ds-cmkd_seed{s}', a + 1)
+    ev.main(['ds-cmkd', '--summarize', '--methods', 'kd', 'at', 'ds-cmkd', '--work-dir',
+             str(work),
              '--data-root', data_root, '--results-dir', str(res), '--readme',
              str(readme)])
     out = json.loads((res / 'results.json').read_text())
@@ -126,6 +128,9 @@ def test_report_from_finished_runs(tmp_path, data_root):
     assert text.startswith('intro\n') and text.endswith('outro\n') and 'old' not in text
     assert '+2.00 ± 0.00 | better' in text and 'gap +29.00' in text
     assert '83.50 (+2.10)' in text  # the paper's Table 3 beside ours
+    # DS-CMKD against KD, paired by seed, whatever the direction
+    assert out['comparisons']['ds-cmkd - kd']['mean'] == pytest.approx(-1.0)
+    assert 'ds-cmkd against kd (paired by seed): **-1.00 ± 0.00** (worse)' in text
     assert (res / 'accuracy.png').stat().st_size > 1000
     assert (res / 'table.md').read_text() in text
 

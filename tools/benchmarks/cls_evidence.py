@@ -105,6 +105,7 @@ def _cmkd_parts():
     sup = c + 'simsar_mixup-autoaug.py'  # supervised, MixUp 0.4 + AutoAugment
     kd = c + 'simsar_mixup-autoaug_cmkd-s.py'  # CMKD-s with the same augmentation
     common = dict(curve=('baseline', 'cmkd-s'), main='cmkd-s',
+                  compare=(('cmkd-s', 'cmkd-s_hinton'), ),
                   paper_source=('Yang & Xu Table 2: NTIRE 2021 EO test set, SAR teacher -> '
                                 'EO student, MixUp + AutoAugment, 120 epochs'))
     return [
@@ -139,6 +140,8 @@ TABLES = {
                      'ds_cmkd/resnet32x4_cifar10-clean_teacher.py'),
             methods=_ds_cmkd_methods(),
             curve=('baseline', 'kd', 'ds-cmkd'),
+            compare=(('ds-cmkd', 'kd'), ('ds-cmkd', 'ds-cmkd_tproj'),
+                     ('ds-cmkd', 'ds-cmkd_plus')),
             # the paper's numbers for the same rows: Table 3 (CIFAR-10 at SNR 0.1,
             # ResNet32x4 -> ResNet8x4, 300 epochs) and, for the term ablation, Table 6
             # (its real radar/optics set, same pair): (top-1, difference to its reference)
@@ -460,6 +463,16 @@ def part_section(part, args, res):
                                       else f'{p[0]:.2f} ({p[1]:+.2f})')
         lines.append(f'| {name} | {cells} | {med} | {diff} | {read} | {pcell} |')
     res['stats'] = stats
+    comparisons = {}
+    for a_key, b_key in part.get('compare', ()):
+        ra, rb = res['runs'].get(a_key, {}), res['runs'].get(b_key, {})
+        pairs = [(ra[x]['acc'], rb[x]['acc']) for x in seeds if ra.get(x) and rb.get(x)]
+        if len(pairs) >= 2:
+            d = paired_difference([q[0] for q in pairs], [q[1] for q in pairs])
+            comparisons[f'{a_key} - {b_key}'] = d
+            lines += ['', f'{a_key} against {b_key} (paired by seed): '
+                      f'**{format_difference(d, 2)}** ({verdict(d)}).']
+    res['comparisons'] = comparisons
     tta = {}
     for key in part.get('curve', ()):
         if key != base_key:
