@@ -62,3 +62,67 @@ def test_feature_mse_loss_matches_mse_and_normalisations():
     assert FeatureMSELoss(normalize='layer')(s * 5 + 3, s).item() == pytest.approx(0, abs=1e-6)
     with pytest.raises(ValueError, match='normalize'):
         FeatureMSELoss(normalize='batch')
+
+
+def criterion_pixel_wise(preds_s, preds_t):
+    """The authors' CriterionPixelWise (structure_knowledge_distillation
+    utils/criterion.py, TGRS_DisOptNet utils/losses.py), re-written from its formula:
+    sum over N, H, W of -softmax(t) . log_softmax(s), divided by H * W."""
+    n, c, h, w = preds_s.shape
+    p_t = F.softmax(preds_t.permute(0, 2, 3, 1).reshape(-1, c), dim=1)
+    log_p_s = F.log_softmax(preds_s.permute(0, 2, 3, 1).reshape(-1, c), dim=1)
+    return (-p_t * log_p_s).sum() / (h * w)
+
+
+@pytest.mark.parametrize('shape', [(3, 4, 2, 5), (2, 2, 4, 4)])
+def test_kd_loss_sum_over_hw_is_criterion_pixel_wise(shape):
+    """Same gradients as CriterionPixelWise, and its value less the teacher's entropy
+    (summed over the batch, / H W); N times the default per-pixel mean."""
+    n, c, h, w = shape
+    g = torch.Generator().manual_seed(0)
+    s = (torch.randn(*shape, generator=g) * 2).requires_grad_()
+    t = torch.randn(*shape, generator=g) * 2
+    ours = KDLoss(temperature=1.0, reduction='sum_over_hw')(s, t)
+    (grad_ours, ) = torch.autograd.grad(ours, s)
+    s2 = s.detach().clone().requires_grad_()
+    theirs = criterion_pixel_wise(s2, t)
+    theirs.backward()
+    torch.testing.assert_close(grad_ours, s2.grad, rtol=1e-5, atol=1e-7)
+    p_t = F.softmax(t, dim=1)
+    entropy = -(p_t * F.log_softmax(t, dim=1)).sum() / (h * w)
+    assert ours.item() == pytest.approx(theirs.item() - entropy.item(), rel=1e-5)
+    # N x the per-pixel mean, and loss_weight on top
+    mean = KDLoss(temperature=1.0)(s, t)
+    assert ours.item() == pytest.approx(n * mean.item(), rel=1e-5)
+    half = KDLoss(temperature=1.0, reduction='sum_over_hw', loss_weight=0.5)(s, t)
+    assert half.item() == pytest.approx(0.5 * ours.item(), rel=1e-6)
+
+
+def test_kd_loss_sum_over_hw_on_plain_logits_sums_over_the_batch():
+    s, t = torch.randn(4, 3), torch.randn(4, 3)
+    ours = KDLoss(temperature=2.0, reduction='sum_over_hw')(s, t)
+    assert ours.item() == pytest.approx(4 * KDLoss(temperature=2.0)(s, t).item(), rel=1e-6)
+    with pytest.raises(ValueError, match='reduction'):
+        KDLoss(reduction='sum')
+
+
+def test_feature_mse_loss_relative_is_mse_over_the_teachers_energy():
+    g = torch.Generator().manual_seed(0)
+    s = (torch.randn(2, 4, 3, 3, generator=g)).requires_grad_()
+    t = torch.randn(2, 4, 3, 3, generator=g) * 3 + 1
+    loss = FeatureMSELoss(reduction='relative', loss_weight=0.5)(s, t)
+    ref = 0.5 * ((s - t)**2).sum() / (t**2).sum()
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-6)
+    (grad, ) = torch.autograd.grad(loss, s)
+    torch.testing.assert_close(grad, (0.5 * 2 * (s - t) / (t**2).sum()).detach())
+    # blind to the features' scale: 1 for a zero student whatever the teacher's energy
+    assert FeatureMSELoss(reduction='relative')(torch.zeros_like(t), 7 * t).item() == \
+        pytest.approx(1.0, rel=1e-6)
+    assert FeatureMSELoss(reduction='relative')(10 * s, 10 * t).item() == \
+        pytest.approx(ref.item() / 0.5, rel=1e-5)
+    # the teacher's energy is a constant: no gradient reaches the teacher through it
+    tt = t.clone().requires_grad_()
+    FeatureMSELoss(reduction='relative')(s.detach(), tt).backward()
+    torch.testing.assert_close(tt.grad, (2 * (t - s.detach()) / (t**2).sum()))
+    with pytest.raises(ValueError, match='reduction'):
+        FeatureMSELoss(reduction='max')

@@ -22,7 +22,20 @@ class FeatureMSELoss(nn.Module):
     variance, as in feature-imitation work that compares maps of different scales).
 
     Reduction: ``'mean'`` over every element (``nn.MSELoss()``, what RepDistiller's
-    ``HintLoss`` and mdistiller's ``FitNet`` use) or ``'sum'`` divided by the batch size.
+    ``HintLoss`` and mdistiller's ``FitNet`` use), ``'sum'`` divided by the batch size,
+    or ``'relative'``: the squared error relative to the teacher's energy,
+
+    .. math::
+        L = \frac{\sum_{i} (\phi(r(F^s))_i - \phi(F^t)_i)^2}
+                 {\sum_{i} \phi(F^t)_i^2}
+          = \frac{\mathrm{MSE}}{\mathrm{mean}(\phi(F^t)^2)}
+
+    over the whole batch (the denominator carries no gradient). It does not depend on
+    the scale of the features: 0 when the student matches the teacher, 1 when it
+    predicts zeros, about 2 for an independent zero-mean map of the same energy. One loss per
+    stage then weighs every stage alike, whatever its activations' magnitude (raw MSE
+    on deep CNN stages is dominated by the stage with the largest activations and can
+    be an order of magnitude above a task loss of CE + Dice).
 
     Authors' defaults (RepDistiller ``--distill hint``, mdistiller ``FITNET``): hint
     layer = the student's 2nd stage output against the teacher's, weight 100 with
@@ -30,7 +43,8 @@ class FeatureMSELoss(nn.Module):
 
     Args:
         normalize (str | None): ``None``, ``'channel'`` or ``'layer'``.
-        reduction (str): ``'mean'`` or ``'sum'``. Defaults to ``'mean'``.
+        reduction (str): ``'mean'``, ``'sum'`` or ``'relative'``. Defaults to
+            ``'mean'``.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
 
@@ -42,9 +56,9 @@ class FeatureMSELoss(nn.Module):
         if normalize not in (None, 'channel', 'layer'):
             raise ValueError(f"FeatureMSELoss normalize must be None, 'channel' or "
                              f"'layer', got {normalize!r}")
-        if reduction not in ('mean', 'sum'):
-            raise ValueError(f"FeatureMSELoss reduction must be 'mean' or 'sum', got "
-                             f'{reduction!r}')
+        if reduction not in ('mean', 'sum', 'relative'):
+            raise ValueError(f"FeatureMSELoss reduction must be 'mean', 'sum' or "
+                             f"'relative', got {reduction!r}")
         self.normalize = normalize
         self.reduction = reduction
         self.loss_weight = loss_weight
@@ -63,6 +77,9 @@ class FeatureMSELoss(nn.Module):
         s, t = self._norm(student.float()), self._norm(teacher.float())
         if self.reduction == 'mean':
             loss = F.mse_loss(s, t)
+        elif self.reduction == 'relative':
+            energy = t.detach().pow(2).mean().clamp(min=torch.finfo(torch.float32).eps)
+            loss = F.mse_loss(s, t) / energy
         else:
             loss = F.mse_loss(s, t, reduction='sum') / s.shape[0]
         return self.loss_weight * loss

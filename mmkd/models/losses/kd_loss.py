@@ -28,20 +28,47 @@ class KDLoss(nn.Module):
     ``KD``): ``T = 4``, KD weight 0.9 with the student's cross-entropy at 0.1. Set those
     as ``loss_weight=0.9`` here and ``student_loss_weight=0.1`` on the distiller.
 
+    ``reduction='sum_over_hw'``: the pixel-wise distillation of the segmentation KD code
+    DisOptNet builds on, ``CriterionPixelWise`` (Liu et al., *Structured Knowledge
+    Distillation for Semantic Segmentation*, CVPR 2019,
+    ``irfanICMLL/structure_knowledge_distillation`` ``utils/criterion.py``; the same
+    class in DisOptNet's ``jiankang1991/TGRS_DisOptNet`` ``utils/losses.py``, used by
+    ``train_st2.py`` with weight 1):
+
+    .. math::
+        L_{pi} = \frac{T^2}{H W} \sum_{n=1}^{N} \sum_{h,w}
+            \mathrm{KL}\big(p^t_{n,h,w} \,\|\, p^s_{n,h,w}\big)
+
+    over logits ``(N, C, H, W)``: summed over the batch and divided by the number of
+    pixels of one map only, i.e. ``N`` times the default per-pixel mean (8x at 8 images
+    per GPU). Their code writes the cross-entropy
+    :math:`\sum -p^t \log p^s / (H W)`, which differs from this KL by the teacher's
+    entropy (no gradient): the gradients are equal. They use no temperature (T = 1).
+    Logits ``(N, C)`` count as ``H = W = 1`` (a sum over the batch).
+
     Args:
         temperature (float): Softening temperature T. Defaults to 4.0.
+        reduction (str): ``'mean'`` (sum over classes, mean over the ``N*H*W``
+            samples) or ``'sum_over_hw'`` (``CriterionPixelWise``: sum over ``N*H*W``,
+            divided by ``H*W``). Defaults to ``'mean'``.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
 
-    def __init__(self, temperature: float = 4.0, loss_weight: float = 1.0):
+    def __init__(self, temperature: float = 4.0, reduction: str = 'mean',
+                 loss_weight: float = 1.0):
         super().__init__()
         if temperature <= 0:
             raise ValueError(f'KDLoss temperature must be > 0, got {temperature}')
+        if reduction not in ('mean', 'sum_over_hw'):
+            raise ValueError(f"KDLoss reduction must be 'mean' or 'sum_over_hw', got "
+                             f'{reduction!r}')
         self.temperature = temperature
+        self.reduction = reduction
         self.loss_weight = loss_weight
 
     def forward(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
         """Student and teacher logits of the same shape ``(N, C, ...)``."""
+        n = student.shape[0]
         if student.dim() > 2:  # (N, C, *) -> (N*prod(*), C)
             c = student.shape[1]
             student = student.movedim(1, -1).reshape(-1, c)
@@ -50,5 +77,9 @@ class KDLoss(nn.Module):
         log_p_s = F.log_softmax(student.float() / t, dim=1)
         p_t = F.softmax(teacher.float() / t, dim=1)
         # kl_div(log q, p) = sum p (log p - log q); xlogy form keeps p_t == 0 finite.
-        loss = F.kl_div(log_p_s, p_t, reduction='none').sum(1).mean() * t**2
-        return self.loss_weight * loss
+        per_sample = F.kl_div(log_p_s, p_t, reduction='none').sum(1)
+        if self.reduction == 'mean':
+            loss = per_sample.mean()
+        else:  # sum over N*H*W, / (H*W): the mean over pixels times N
+            loss = per_sample.sum() / (per_sample.numel() // n)
+        return self.loss_weight * loss * t**2
