@@ -286,6 +286,31 @@ def test_kd_loss_per_pixel_and_the_authors_pixel_wise_normalisation():
     pixels = 3 * 2 * 5
     assert KDLoss(temperature=1.0)(s, t).item() == pytest.approx(kl / pixels, rel=1e-5)
     assert crit / (2 * 5) == pytest.approx(3 * (kl + ent) / pixels, rel=1e-9)
+    # reduction='sum_over_hw' is CriterionPixelWise's weighting (less the entropy)
+    authors = KDLoss(temperature=1.0, reduction='sum_over_hw')(s, t).item()
+    assert authors == pytest.approx(kl / (2 * 5), rel=1e-5)
+    assert authors == pytest.approx((crit - ent) / (2 * 5), rel=1e-5)
+
+
+@pytest.mark.parametrize('name', [
+    'disoptnet_effnet-b3-unet_k3_synthetic-buildings.py',
+    'disoptnet_effnet-b3-unet_k3_spacenet6.py',
+    'ablation/disoptnet_effnet-b3-unet_k1_synthetic-buildings.py',
+    'ablation/disoptnet_effnet-b3-unet_k2_synthetic-buildings.py',
+    'ablation/disoptnet_effnet-b3-unet_k4_synthetic-buildings.py',
+    'disoptnet_effnet-b3-unet_k3_synthetic-buildings_authors-code.py'])
+def test_disoptnet_configs_weight_the_pixel_term_as_the_authors_code(name):
+    """DisOptNet's pixel KD is CriterionPixelWise's (sum over the batch / H W) by
+    default; the feature L2 is relative to the teacher's energy, except in the
+    authors'-code variant, which keeps their raw nn.MSELoss."""
+    losses = Config.fromfile(osp.join(CONFIGS, name)).model.losses
+    assert losses.pixel_kl.type == 'mmkd.KDLoss'
+    assert losses.pixel_kl.reduction == 'sum_over_hw'
+    assert losses.pixel_kl.loss_weight == 1.0 and losses.pixel_kl.temperature == 1.0
+    l2 = {n: v for n, v in losses.items() if n.startswith('l2')}
+    assert len(l2) >= 2
+    want = 'mean' if name.endswith('_authors-code.py') else 'relative'
+    assert {v.reduction for v in l2.values()} == {want}, name
 
 
 def test_dml_loss_each_term_trains_its_own_network():

@@ -12,6 +12,9 @@ teacher_config = '{{ fileDirname }}/effnet-b3-unet_spacenet6-optical_teacher.py'
 teacher_checkpoint = 'work_dirs/effnet-b3-unet_spacenet6-optical_teacher'
 split_stage = 3
 alpha, beta, temperature = 1.0, 1.0, 1.0
+# as the synthetic-benchmark config: the authors' CriterionPixelWise weighting (per-pixel
+# KL summed over the batch, / H*W) and each feature's L2 relative to the teacher's energy
+pixel_kl_reduction, l2_reduction = 'sum_over_hw', 'relative'
 model = dict(
     type='mmkd.Distiller',
     student=dict(_base_.disoptnet, split_stage=split_stage,
@@ -30,12 +33,16 @@ model = dict(
         t_stage5='teacher.backbone.layers.5'),
     losses=dict(
         pixel_kl=dict(type='mmkd.KDLoss', temperature=temperature, loss_weight=alpha,
+                      reduction=pixel_kl_reduction,
                       inputs=dict(student='s_logits', teacher='t_logits')),
         l2_stage4=dict(type='mmkd.FeatureMSELoss', loss_weight=beta / 3,
+                       reduction=l2_reduction,
                        inputs=dict(student='s_stage4', teacher='t_stage4')),
         l2_stage5=dict(type='mmkd.FeatureMSELoss', loss_weight=beta / 3,
+                       reduction=l2_reduction,
                        inputs=dict(student='s_stage5', teacher='t_stage5')),
         l2_decoder=dict(type='mmkd.FeatureMSELoss', loss_weight=beta / 3,
+                        reduction=l2_reduction,
                         inputs=dict(student='s_decoder', teacher='t_decoder'))),
     data_preprocessor=_base_.paired_preprocessor)
 custom_hooks = [dict(type='mmkd.ExportStudentHook'),

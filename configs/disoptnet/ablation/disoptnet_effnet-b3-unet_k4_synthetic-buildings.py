@@ -18,9 +18,12 @@ model = dict(
     losses=dict(
         _delete_=True,
         pixel_kl=dict(type='mmkd.KDLoss', temperature=1.0, loss_weight=1.0,
+                      reduction='sum_over_hw',
                       inputs=dict(student='s_logits', teacher='t_logits')),
         l2_decoder=dict(type='mmkd.FeatureMSELoss', loss_weight=beta / _matched,
+                        reduction='relative',
                         inputs=dict(student='s_decoder', teacher='t_decoder')),
         l2_stage5=dict(type='mmkd.FeatureMSELoss', loss_weight=beta / _matched,
+                       reduction='relative',
                        inputs=dict(student='s_stage5', teacher='t_stage5')),
     ))
