@@ -81,40 +81,81 @@ def det_samples(boxes_per_image, size=128, labels=None):
 
 
 # --------------------------------------------------------------------- QFL soft targets
-def qfl_reference(student, teacher, beta, normalize):
+def qfl_reference(student, teacher, beta, normalize, num_anchors=9, pos_thr=0.5):
     """sum over every element of BCE(sigmoid(s), sigmoid(t)) * |sigmoid(t) -
-    sigmoid(s)|**beta, divided as the docstring says; element by element."""
-    total, target_sum, count = 0.0, 0.0, 0
+    sigmoid(s)|**beta, divided as the docstring says; element by element. Channels of a
+    level are anchor-major (anchor a, class c at channel a * C + c, mmdet's layout)."""
+    total, target_sum, count, teacher_pos = 0.0, 0.0, 0, 0
     for s, t in zip(student, teacher):
-        for x, z in zip(s.flatten().tolist(), t.flatten().tolist()):
-            p, y = 1 / (1 + math.exp(-x)), 1 / (1 + math.exp(-z))
-            bce = -(y * math.log(p) + (1 - y) * math.log(1 - p))
-            total += bce * abs(y - p)**beta
-            target_sum += y
-            count += 1
-    z = {'target_sum': max(1.0, target_sum), 'mean': count,
-         'sum': student[0].shape[0]}[normalize]
+        n, channels, h, w = s.shape
+        classes = channels // num_anchors
+        for i in range(n):
+            for y in range(h):
+                for x in range(w):
+                    for a in range(num_anchors):
+                        best = 0.0
+                        for c in range(classes):
+                            ch = a * classes + c
+                            p = 1 / (1 + math.exp(-s[i, ch, y, x].item()))
+                            q = 1 / (1 + math.exp(-t[i, ch, y, x].item()))
+                            bce = -(q * math.log(p) + (1 - q) * math.log(1 - p))
+                            total += bce * abs(q - p)**beta
+                            target_sum += q
+                            count += 1
+                            best = max(best, q)
+                        teacher_pos += best > pos_thr
+    z = {'teacher_pos': max(1, teacher_pos), 'target_sum': max(1.0, target_sum),
+         'mean': count, 'sum': student[0].shape[0]}[normalize]
     return total / z
 
 
-@pytest.mark.parametrize('normalize', ['target_sum', 'mean', 'sum'])
+@pytest.mark.parametrize('normalize,pos_thr', [
+    ('teacher_pos', 0.5), ('teacher_pos', 0.8), ('target_sum', 0.5), ('mean', 0.5),
+    ('sum', 0.5)])
 @pytest.mark.parametrize('beta', [2.0, 1.0])
-def test_qfl_soft_target_loss_equals_its_formula(normalize, beta):
+def test_qfl_soft_target_loss_equals_its_formula(normalize, pos_thr, beta):
     g = torch.Generator().manual_seed(0)
     # two levels of a head with 9 anchors x 2 classes
     student = [torch.randn(2, 18, 3, 3, generator=g) * 2, torch.randn(2, 18, 2, 2,
                                                                       generator=g) * 2]
     teacher = [torch.randn(2, 18, 3, 3, generator=g) * 3, torch.randn(2, 18, 2, 2,
                                                                       generator=g) * 3]
-    loss = QFLSoftTargetLoss(beta=beta, normalize=normalize, loss_weight=0.5)
+    loss = QFLSoftTargetLoss(beta=beta, normalize=normalize, pos_thr=pos_thr,
+                             loss_weight=0.5)
     got = loss(student, teacher).item()
-    assert got == pytest.approx(0.5 * qfl_reference(student, teacher, beta, normalize),
-                                rel=1e-5)
+    want = qfl_reference(student, teacher, beta, normalize, pos_thr=pos_thr)
+    assert got == pytest.approx(0.5 * want, rel=1e-5)
+
+
+def test_qfl_soft_target_loss_default_divides_by_the_teachers_positive_anchors():
+    """The default counts anchors (not anchor-class pairs, not score mass) whose best
+    teacher score exceeds 0.5, over the whole batch; at least 1."""
+    assert QFLSoftTargetLoss().normalize == 'teacher_pos'
+    assert QFLSoftTargetLoss().pos_thr == 0.5
+    # 1 image, 1 location, 3 anchors x 2 classes; anchor 0 has both classes over 0.5
+    # (one positive anchor, not two), anchor 1 one class, anchor 2 none
+    scores = torch.tensor([0.9, 0.7, 0.2, 0.6, 0.1, 0.4])
+    teacher = torch.logit(scores).reshape(1, 6, 1, 1)
+    student = torch.zeros(1, 6, 1, 1)
+    p = torch.full((6, ), 0.5)
+    terms = (F.binary_cross_entropy(p, scores, reduction='none') *
+             (scores - p).abs()**2).sum()
+    got = QFLSoftTargetLoss(num_anchors=3)([student], [teacher])
+    assert got.item() == pytest.approx(terms.item() / 2, rel=1e-6)
+    # a teacher that is sure of nothing: the sum itself (Z clamped to 1)
+    cold = torch.logit(torch.full((1, 6, 1, 1), 0.3))
+    got = QFLSoftTargetLoss(num_anchors=3)([student], [cold])
+    expect = (F.binary_cross_entropy(p, torch.full((6, ), 0.3), reduction='none') *
+              0.2**2).sum()
+    assert got.item() == pytest.approx(expect.item(), rel=1e-6)
+    with pytest.raises(ValueError, match='num_anchors=4'):
+        QFLSoftTargetLoss(num_anchors=4)([student], [teacher])
 
 
 def test_qfl_soft_target_loss_equals_mmdet_qfl_where_they_overlap():
     """With a teacher that is certain (sigmoid 0 or an IoU-like score on one class per
-    anchor) the soft target is mmdet's (label, score) QFL target."""
+    anchor) the soft target is mmdet's (label, score) QFL target, and the
+    normalisations are mmdet's QualityFocalLoss with the matching avg_factor."""
     from mmdet.models.losses import QualityFocalLoss
     g = torch.Generator().manual_seed(1)
     num_anchors, num_classes = 40, 3
@@ -130,14 +171,79 @@ def test_qfl_soft_target_loss_equals_mmdet_qfl_where_they_overlap():
     def as_head(x):  # (anchors, classes) -> one level (1, classes, anchors, 1)
         return x.t().reshape(1, num_classes, num_anchors, 1)
 
-    ours_sum = QFLSoftTargetLoss(normalize='sum')([as_head(s)], [as_head(t)])
+    def ours(**kw):  # one anchor per location in this layout
+        return QFLSoftTargetLoss(num_anchors=1, **kw)([as_head(s)], [as_head(t)]).item()
+
     qfl = QualityFocalLoss(use_sigmoid=True, beta=2.0, reduction='sum')
-    assert ours_sum.item() == pytest.approx(qfl(s, (labels, score)).item(), rel=1e-5)
-    assert ours_sum.item() == pytest.approx(qfl(s, dense).item(), rel=1e-5)
-    ours_norm = QFLSoftTargetLoss()([as_head(s)], [as_head(t)])
-    ref = QualityFocalLoss(use_sigmoid=True, beta=2.0)(
-        s, (labels, score), avg_factor=max(1.0, score[pos].sum().item()))
-    assert ours_norm.item() == pytest.approx(ref.item(), rel=1e-5)
+    assert ours(normalize='sum') == pytest.approx(qfl(s, (labels, score)).item(), rel=1e-5)
+    assert ours(normalize='sum') == pytest.approx(qfl(s, dense).item(), rel=1e-5)
+    mean_qfl = QualityFocalLoss(use_sigmoid=True, beta=2.0)
+    ref = mean_qfl(s, (labels, score), avg_factor=max(1.0, score[pos].sum().item()))
+    assert ours(normalize='target_sum') == pytest.approx(ref.item(), rel=1e-5)
+    # the default: mmdet's QFL divided by the number of anchors the teacher calls
+    # positive, as GFL divides by its positive anchors
+    n_pos = int((pos & (score > 0.5)).sum())
+    assert 0 < n_pos < int(pos.sum())
+    ref = mean_qfl(s, (labels, score), avg_factor=n_pos)
+    assert ours() == pytest.approx(ref.item(), rel=1e-5)
+
+
+SYNTHETIC_ANCHORS = dict(type='AnchorGenerator', octave_base_scale=1.5,
+                         scales_per_octave=3, ratios=[0.5, 1.0, 2.0],
+                         strides=[8, 16, 32, 64, 128])
+
+
+def test_qfl_soft_target_loss_hard_pos_is_the_hard_losss_avg_factor():
+    """normalize='hard_pos' divides by the avg_factor mmdet's RetinaHead gives its
+    classification loss on the same batch (anchors, MaxIoUAssigner, PseudoSampler)."""
+    from mmdet.models.dense_heads import RetinaHead
+    from mmengine.config import ConfigDict
+    num_classes, size = 2, 64
+    train_cfg = ConfigDict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5,
+                                         neg_iou_thr=0.4, min_pos_iou=0,
+                                         ignore_iof_thr=-1),
+                           sampler=dict(type='PseudoSampler'), allowed_border=-1,
+                           pos_weight=-1, debug=False)
+    head = RetinaHead(num_classes=num_classes, in_channels=4, stacked_convs=1,
+                      feat_channels=4, anchor_generator=SYNTHETIC_ANCHORS,
+                      train_cfg=train_cfg)
+    samples = det_samples([[[4, 6, 18, 14], [30, 30, 52, 41], [40, 8, 47, 20]],
+                           [[10, 10, 34, 40]], []], size=size, labels=[[0, 1, 1], [0], []])
+    sizes = [(size // st, size // st) if size >= st else (1, 1)
+             for st in SYNTHETIC_ANCHORS['strides']]
+    metas = [d.metainfo for d in samples]
+    anchors, valid = head.get_anchors(sizes, metas, device='cpu')
+    avg_factor = head.get_targets(anchors, valid, [d.gt_instances for d in samples],
+                                  metas)[-1]
+    g = torch.Generator().manual_seed(0)
+    student = [torch.randn(3, 9 * num_classes, h, w, generator=g) for h, w in sizes]
+    teacher = [torch.randn(3, 9 * num_classes, h, w, generator=g) * 2 for h, w in sizes]
+    loss = QFLSoftTargetLoss(normalize='hard_pos', anchor_generator=SYNTHETIC_ANCHORS)
+    assert loss.hard_positives(student, samples) == avg_factor
+    assert avg_factor > len(samples)  # not just the per-image floor of 1
+    total = QFLSoftTargetLoss(normalize='sum')(student, teacher).item() * 3
+    assert loss(student, teacher, samples).item() == pytest.approx(total / avg_factor,
+                                                                   rel=1e-5)
+    # a partial anchor_generator is merged over mmdet RetinaNet's defaults
+    partial = QFLSoftTargetLoss(normalize='hard_pos',
+                                anchor_generator=dict(octave_base_scale=1.5))
+    assert partial.hard_positives(student, samples) == avg_factor
+    # mmdet's default anchors count other positives on these small boxes
+    retina = QFLSoftTargetLoss(normalize='hard_pos', anchor_generator=dict())
+    assert retina.hard_positives(student, samples) != avg_factor
+
+
+def test_qfl_soft_target_loss_hard_pos_errors_name_the_problem():
+    with pytest.raises(ValueError, match="pass the head's anchor_generator"):
+        QFLSoftTargetLoss(normalize='hard_pos')
+    loss = QFLSoftTargetLoss(normalize='hard_pos', anchor_generator=SYNTHETIC_ANCHORS)
+    levels = [torch.zeros(1, 18, 8 // 2**i or 1, 8 // 2**i or 1) for i in range(5)]
+    with pytest.raises(ValueError, match='needs the batch data_samples'):
+        loss(levels, levels)
+    with pytest.raises(ValueError, match='5 strides'):
+        loss.hard_positives(levels[:3], det_samples([[[1, 1, 9, 9]]], size=64))
+    with pytest.raises(ValueError, match='normalize must be one of'):
+        QFLSoftTargetLoss(normalize='positives')
 
 
 def test_qfl_soft_target_loss_names_a_class_count_mismatch():
