@@ -488,6 +488,45 @@ def test_synthetic_det_is_deterministic_paired_coco(tmp_path):
     assert len(item['data_samples'].gt_instances) == n
 
 
+def best_anchor_ious(anchor_cfg, size, scenes=60):
+    """Each box of generated training scenes at ``size`` px: its best IoU with the
+    anchors of ``anchor_cfg`` (mmdet's AnchorGenerator and bbox_overlaps)."""
+    from mmdet.registry import TASK_UTILS
+    from mmdet.structures.bbox import bbox_overlaps
+    from mmkd.datasets.synthetic_det import _scene_rng, render_scene
+    gen = TASK_UTILS.build(anchor_cfg)
+    sizes = [(math.ceil(size / h), math.ceil(size / w)) for w, h in gen.strides]
+    anchors = torch.cat(gen.grid_priors(sizes, device='cpu'))
+    boxes = [b for i in range(scenes)
+             for _, b in render_scene(_scene_rng(0, 'train', i), size)[2]]
+    return bbox_overlaps(torch.tensor(boxes), anchors).max(1).values
+
+
+def test_synthetic_det_anchors_fit_its_objects_and_teacher_and_student_share_them():
+    """The benchmark's objects (10-28 px at 128 px) mostly have an anchor the assigner
+    takes as positive (IoU >= 0.5) with the shipped anchors; with mmdet's RetinaNet
+    anchors (smallest 32 px) few do."""
+    shipped = Config.fromfile(osp.join(CFG, '_base_', 'synthetic_det.py'))
+    shipped = shipped.synthetic_det_anchor_generator.to_dict()
+    assert shipped == SYNTHETIC_ANCHORS
+    for student, teacher in [
+            ('retinanet_r18-fpn_synthetic-det.py',
+             'retinanet_r50-pafpn_synthetic-det_teacher.py'),
+            ('study/retinanet_r18-fpn-study_synthetic-det.py',
+             'study/retinanet_r50-pafpn-study_synthetic-det_teacher.py'),
+            ('cross_modal/retinanet_r18-fpn_synthetic-det-infrared.py',
+             'retinanet_r50-pafpn_synthetic-det_teacher.py')]:
+        s = Config.fromfile(osp.join(CFG, student)).model.bbox_head.anchor_generator
+        t = Config.fromfile(osp.join(CFG, teacher)).model.bbox_head.anchor_generator
+        assert s.to_dict() == t.to_dict() == shipped, student
+    fit = best_anchor_ious(shipped, 128)
+    assert len(fit) > 150
+    assert (fit >= 0.5).float().mean() > 0.7
+    assert (fit >= 0.4).float().mean() > 0.9
+    default = best_anchor_ious(dict(shipped, octave_base_scale=4), 128)
+    assert (default >= 0.5).float().mean() < 0.3
+
+
 # --------------------------------------------------------------------- configs
 def all_det_configs():
     return sorted(glob.glob(osp.join(CFG, '**', '*.py'), recursive=True))

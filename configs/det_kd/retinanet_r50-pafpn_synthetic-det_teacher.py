@@ -15,6 +15,9 @@ model = dict(
     bbox_head=dict(
         num_classes=4,
         stacked_convs=2,
+        # the benchmark's small-object anchors (_base_/synthetic_det.py), same for the
+        # teacher and the student
+        anchor_generator={{_base_.synthetic_det_anchor_generator}},
         # Libra R-CNN's RetinaNet settings (mmdet libra_rcnn config), as the study uses
         loss_bbox=dict(_delete_=True, type='BalancedL1Loss', alpha=0.5, gamma=1.5,
                        beta=0.11, loss_weight=1.0)))
