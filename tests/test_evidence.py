@@ -177,3 +177,122 @@ def test_cmkd_dry_run_starts_every_student_from_its_supervised_model(tmp_path,
     assert p.model.student_input == 'eo' and p.model.student.backbone.in_channels == 3
     assert p.model.teacher.input == 'sar' and p.model.teacher.model.backbone.in_channels == 1
     assert cfg('sar2eo', 'teacher').model.student_input == 'sar'
+    # every run is read before and after the paper's class-balanced post-processing
+    assert [e.type for e in kd.val_evaluator] == ['Accuracy', 'mmkd.BalancedPostProcessMetric']
+    # SAR read at the CPU scale's size in every loader
+    assert kd.train_dataloader.dataset.pipeline[4].sizes == dict(eo=32, sar=scale['sar_size'])
+    assert kd.test_dataloader.dataset.pipeline[2].sizes.sar == scale['sar_size']
+    # CMKD-m: both members from the two parts' start points of the same seed, one epoch
+    # per member per round, as many rounds as the baselines' extra epochs
+    m = cfg('cmkd-m', 'cmkd-m_seed1')
+    assert m.model.type == 'mmkd.MutualDistiller'
+    assert m.model.models.sar.checkpoint == str(
+        work / 'eo2sar' / 'start_seed1' / f'epoch_{scale["start_epochs"]}.pth')
+    assert m.model.models.eo.checkpoint == str(
+        work / 'sar2eo' / 'start_seed1' / f'epoch_{scale["start_epochs"]}.pth')
+    assert m.model.models.eo.model.backbone.in_channels == 3
+    assert m.model.models.sar.model.backbone.in_channels == 1
+    assert m.model.rounds == scale['epochs'] and m.train_cfg.max_epochs == 2 * scale['epochs']
+    assert [(p.student, p.epochs, p.alpha) for p in m.model.phases] == [
+        ('eo', 1, 0.2), ('sar', 1, 0.8)]
+    assert m.model.data_preprocessor.batch_augments[0].alpha == 0.4
+    assert m.train_dataloader.dataset.max_per_class == scale['per_class']
+
+
+def test_cmkd_report_reads_balanced_post_processing(tmp_path, data_root):
+    work, res = tmp_path / 'work', tmp_path / 'res'
+
+    def done(name, acc, before, after):
+        finished(work / 'eo2sar', name, acc, curve={'5': acc})
+        path = work / 'eo2sar' / name / 'final.json'
+        rec = json.loads(path.read_text())
+        rec['balanced'] = dict(before=before, after=after)
+        path.write_text(json.dumps(rec))
+
+    done('teacher', 70.0, 70.0, 71.0)
+    for s in range(3):
+        finished(work / 'eo2sar', f'start_seed{s}', 40.0, curve={'10': 40.0})
+        done(f'baseline_seed{s}', 40.0 + s, 40.0 + s, 41.0 + s)
+        done(f'cmkd-s_seed{s}', 43.0 + s, 43.0 + s, 45.0 + s)
+    ev.main(['cmkd', '--summarize', '--methods', 'cmkd-s', '--work-dir', str(work),
+             '--data-root', data_root, '--results-dir', str(res), '--no-readme'])
+    out = json.loads((res / 'results.json').read_text())['parts']['eo2sar']
+    b = out['balanced']
+    assert b['baseline']['change']['mean'] == pytest.approx(1.0)
+    assert b['cmkd-s']['change']['mean'] == pytest.approx(2.0)
+    assert b['cmkd-s']['vs_baseline']['mean'] == pytest.approx(4.0)
+    assert (b['cmkd-s']['before'], b['cmkd-s']['after']) == (44.0, 46.0)
+    assert '| +2.00 ± 0.00 | +4.00 ± 0.00 |' in (res / 'table.md').read_text()
+
+
+@pytest.fixture
+def mstar_root(tmp_path):
+    """An MSTAR-shaped tree: 10 class folders, 4 training and 200 test chips each."""
+    root = tmp_path / 'mstar10'
+    for c in range(10):
+        for split, n in (('train', 4), ('test', 200)):
+            d = root / split / f'class{c}'
+            d.mkdir(parents=True)
+            for i in range(n):
+                (d / f'hb{i:05d}.jpeg').touch()
+    return str(root)
+
+
+def test_kd_mstar_dry_run_gives_each_seed_its_own_labelled_subset(tmp_path, mstar_root):
+    from mmengine.config import Config
+    work = tmp_path / 'work'
+    ev.main(['kd-mstar', '--dry-run', '--per-class', '2', '--work-dir', str(work),
+             '--data-root', mstar_root, '--no-readme', '--results-dir',
+             str(tmp_path / 'res')])
+
+    def cfg(name):
+        return Config.fromfile(str(work / name / 'run_config.py'))
+
+    t = cfg('teacher')  # the teacher reads every training chip
+    assert 'ann_file' not in t.train_dataloader.dataset
+    assert t.train_dataloader.dataset.data_root == mstar_root
+    assert t.train_cfg.max_epochs == ev.TABLES['kd-mstar']['cpu']['teacher_epochs']
+    subsets = []
+    for s in range(3):
+        base, kd = cfg(f'baseline_seed{s}'), cfg(f'kd_seed{s}')
+        ann = base.train_dataloader.dataset.ann_file
+        assert kd.train_dataloader.dataset.ann_file == ann  # same draw within a seed
+        assert 'ann_file' not in kd.test_dataloader.dataset  # the whole test split
+        lines = open(ann).read().split('\n')[:-1]
+        assert len(lines) == 20
+        assert sorted({int(x.split()[1]) for x in lines}) == list(range(10))
+        assert all(x.split()[0].startswith(f'class{x.split()[1]}/') for x in lines)
+        subsets.append(set(lines))
+        assert kd.model.teacher.checkpoint == str(work / 'teacher')
+        assert kd.param_scheduler.T_max == ev.TABLES['kd-mstar']['cpu']['epochs']
+    assert subsets[0] != subsets[1] or subsets[1] != subsets[2]
+    with pytest.raises(SystemExit, match='fewer than --per-class 5'):
+        ev.main(['kd-mstar', '--dry-run', '--per-class', '5', '--work-dir',
+                 str(tmp_path / 'w2'), '--data-root', mstar_root, '--no-readme'])
+
+
+def test_cmkd_m_report_compares_each_member_with_its_own_baseline(tmp_path, data_root):
+    work, res = tmp_path / 'work', tmp_path / 'res'
+    for part, t_acc, base in (('eo2sar', 60.0, 30.0), ('sar2eo', 35.0, 45.0)):
+        finished(work / part, 'teacher', t_acc)
+        for s in range(3):
+            finished(work / part, f'start_seed{s}', base - 2 + s, curve={'10': base - 2 + s})
+            finished(work / part, f'baseline_seed{s}', base + s, curve={'5': base + s})
+    for s in range(3):  # SAR member +1.5 over its baseline, EO member -1 under its own
+        finished(work / 'cmkd-m', f'cmkd-m_seed{s}', 31.5 + s, curve={'10': 31.5 + s})
+        path = work / 'cmkd-m' / f'cmkd-m_seed{s}' / 'final.json'
+        rec = json.loads(path.read_text())
+        rec['members'] = dict(sar=dict(acc=31.5 + s), eo=dict(acc=44.0 + s))
+        path.write_text(json.dumps(rec))
+    ev.main(['cmkd', '--summarize', '--work-dir', str(work), '--data-root', data_root,
+             '--results-dir', str(res), '--no-readme'])
+    out = json.loads((res / 'results.json').read_text())['parts']
+    assert out['eo2sar']['gate_passed'] is True and out['sar2eo']['gate_passed'] is False
+    stats = out['cmkd-m']['stats']
+    assert stats['sar']['mean'] == pytest.approx(1.5)
+    assert stats['eo']['mean'] == pytest.approx(-1.0)
+    assert out['cmkd-m']['comparisons']['sar - start']['mean'] == pytest.approx(3.5)
+    text = (res / 'table.md').read_text()
+    assert '| **CMKD-m: SAR model** | 31.50 | 32.50 | 33.50 | 32.50 | +1.50 ± 0.00 | better' \
+        in text
+    assert 'SAR model, supervised baseline | 30.00 | 31.00 | 32.00 | 31.00' in text
