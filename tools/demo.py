@@ -3,16 +3,23 @@
     python tools/demo.py                    # bundled synthetic SAR chips (generated here)
     python tools/demo.py --data mstar       # real MSTAR chips (needs mstar10.tar.gz)
     python tools/demo.py --epochs 30 --work-dir work_dirs/demo
+    python tools/demo.py --verbose          # mmengine's logs on the terminal too
 
-Every run goes through the same configs and mmengine runners as ``tools/train.py``; the
+The terminal gets one line per stage (setup check, teacher, baseline, distilled student,
+evaluation) with a progress bar and ETA, the final table and the path of a picture of the
+results (``<work-dir>/demo_results.png``, numbers in ``demo_results.json``). mmengine's
+logs go to each run's folder (their paths are printed); ``--verbose`` streams them as
+well. Every run goes through the same configs and mmengine runners as ``tools/train.py``; the
 distilled student is evaluated from its *exported* checkpoint with a plain mmpretrain
 runner (no distiller), which is how users load it.
 """
 import argparse
 import os
 import os.path as osp
+import sys
 import tarfile
 import time
+import traceback
 
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -22,6 +29,8 @@ from mmengine.config import DictAction
 import mmkd  # noqa: F401
 from mmkd.datasets.synthetic_sar import make_synthetic_sar
 from mmkd.models.distillers.model_config import load_weights_strict
+from mmkd.utils.demo_output import (DemoConsole, StageFailed, write_results_json,
+                                    write_results_png)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {
@@ -44,10 +53,10 @@ def find_config(rel):
     raise FileNotFoundError(rel)
 
 
-def prepare_data(kind, data_dir, shared):
+def prepare_data(kind, data_dir, shared, say=print):
     if kind == 'synthetic':
         root = osp.join(data_dir, 'synthetic_sar')
-        print(f'[demo] synthetic SAR chips (generated, not real radar data) in {root}')
+        say(f'[demo] synthetic SAR chips (generated, not real radar data) in {root}')
         return make_synthetic_sar(root)
     root = osp.join(data_dir, 'mstar10')
     if not osp.isdir(osp.join(root, 'train')):
@@ -55,13 +64,14 @@ def prepare_data(kind, data_dir, shared):
         if not osp.isfile(archive):
             raise SystemExit(f'[demo] MSTAR archive {archive} not found; run the default '
                              f'demo (synthetic data) or pass --shared')
-        print(f'[demo] extracting {archive} to {data_dir}')
+        say(f'[demo] extracting {archive} to {data_dir}')
         with tarfile.open(archive) as tar:
             tar.extractall(data_dir, filter='data')
     return root
 
 
-def run(config, work_dir, data_root, epochs, seed, extra=None, train=True):
+def run(config, work_dir, data_root, epochs, seed, extra=None, train=True,
+        build=Runner.from_cfg):
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=seed)
@@ -73,7 +83,7 @@ def run(config, work_dir, data_root, epochs, seed, extra=None, train=True):
         cfg.param_scheduler.T_max = epochs
     if extra:
         cfg.merge_from_dict(extra)
-    runner = Runner.from_cfg(cfg)
+    runner = build(cfg)
     if train:
         runner.train()
     return runner
@@ -97,48 +107,100 @@ def main():
                         help='reuse a trained teacher instead of training one')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='overrides applied to all three runs (key=value)')
+    parser.add_argument('--verbose', action='store_true',
+                        help="stream mmengine's logs to the terminal as well (they are "
+                        "always written to each run's folder)")
     args = parser.parse_args()
 
-    configs = {k: find_config(v) for k, v in CONFIGS[args.data].items()}
-    data_root = prepare_data(args.data, args.data_dir, args.shared)
-    results, times = {}, {}
+    ui = DemoConsole(STAGES, verbose=args.verbose, work_dir=args.work_dir)
+    try:
+        demo(args, ui)
+    except StageFailed:
+        return 1  # its traceback and log path are on the terminal already
+    finally:
+        ui.close()
+    return 0
+
+
+# The lines the terminal shows, in order (key, title).
+STAGES = [('setup', 'setup check'), ('teacher', 'teacher (ResNet-34)'),
+          ('baseline', 'baseline (ResNet-18 w32)'), ('kd', 'distilled student (KD)'),
+          ('eval', 'evaluation')]
+
+
+def demo(args, ui):
+    key = 'accuracy/top1'
+    build = ui.build_runner
+    with ui.stage('setup') as stage:
+        import mmcv
+        import mmengine
+        import torch
+        configs = {k: find_config(v) for k, v in CONFIGS[args.data].items()}
+        data_root = prepare_data(args.data, args.data_dir, args.shared,
+                                 say=lambda text: ui.say(text.replace('[demo] ', '')))
+        stage.set_summary(f'mmkd {mmkd.__version__}, torch {torch.__version__}, '
+                          f'mmcv {mmcv.__version__}, mmengine {mmengine.__version__}')
+        ui.say(f"mmengine's logs: in each run's folder under {args.work_dir}"
+               + ('' if args.verbose else ' (--verbose streams them here too)'))
+    results, times, confusions = {}, {}, {}
+
+    def done(stage, name, runner):
+        """The model's test result, its confusion matrix and its line's summary."""
+        metrics = runner.test()
+        results[name] = (metrics, count_params(runner.model))
+        confusions[name] = stage.recorder.confusion() if stage.recorder else None
+        classes = stage.recorder.classes if stage.recorder else None
+        stage.set_summary(f'top-1 {metrics[key]:.2f} %')
+        return classes
 
     t0 = time.time()
     teacher_dir = osp.join(args.work_dir, 'teacher')
-    if args.teacher_checkpoint:
-        runner = run(configs['teacher'], teacher_dir, data_root, args.epochs, args.seed,
-                     extra=args.cfg_options, train=False)
-        load_weights_strict(runner.model, args.teacher_checkpoint, 'teacher')
-        teacher_ckpt = args.teacher_checkpoint
-    else:
-        runner = run(configs['teacher'], teacher_dir, data_root, args.epochs, args.seed,
-                     extra=args.cfg_options)
-        teacher_ckpt = teacher_dir  # its last checkpoint
-    results['teacher (ResNet-34)'] = (runner.test(), count_params(runner.model))
+    with ui.stage('teacher') as stage:
+        if args.teacher_checkpoint:
+            runner = run(configs['teacher'], teacher_dir, data_root, args.epochs,
+                         args.seed, extra=args.cfg_options, train=False, build=build)
+            load_weights_strict(runner.model, args.teacher_checkpoint, 'teacher')
+            teacher_ckpt = args.teacher_checkpoint
+        else:
+            runner = run(configs['teacher'], teacher_dir, data_root, args.epochs,
+                         args.seed, extra=args.cfg_options, build=build)
+            teacher_ckpt = teacher_dir  # its last checkpoint
+        classes = done(stage, 'teacher (ResNet-34)', runner)
     times['teacher (ResNet-34)'] = time.time() - t0
 
     t0 = time.time()
-    runner = run(configs['baseline'], osp.join(args.work_dir, 'student_baseline'),
-                 data_root, args.epochs, args.seed, extra=args.cfg_options)
-    results['student baseline (ResNet-18 w32)'] = (runner.test(), count_params(runner.model))
+    with ui.stage('baseline') as stage:
+        runner = run(configs['baseline'], osp.join(args.work_dir, 'student_baseline'),
+                     data_root, args.epochs, args.seed, extra=args.cfg_options,
+                     build=build)
+        done(stage, 'student baseline (ResNet-18 w32)', runner)
     times['student baseline (ResNet-18 w32)'] = time.time() - t0
 
     t0 = time.time()
     kd_dir = osp.join(args.work_dir, 'student_kd')
-    run(configs['kd'], kd_dir, data_root, args.epochs, args.seed,
-        extra={**args.cfg_options, 'model.teacher.checkpoint': teacher_ckpt})
-    # Evaluate the exported student with a plain mmpretrain runner: no distiller.
-    exported = Config.fromfile(osp.join(kd_dir, 'student', 'student_config.py'))
-    exported.work_dir = osp.join(kd_dir, 'exported_test')
-    exported.merge_from_dict({k: v for k, v in args.cfg_options.items()
-                              if k.startswith(('test_dataloader', 'val_dataloader'))})
-    runner = Runner.from_cfg(exported)
-    load_weights_strict(runner.model, osp.join(kd_dir, 'student', 'student.pth'),
-                        'exported student')
-    results['student + KD (exported)'] = (runner.test(), count_params(runner.model))
-    times['student + KD (exported)'] = time.time() - t0
+    with ui.stage('kd') as stage:
+        run(configs['kd'], kd_dir, data_root, args.epochs, args.seed,
+            extra={**args.cfg_options, 'model.teacher.checkpoint': teacher_ckpt},
+            build=build)
+        stage.set_summary('student exported')
+    with ui.stage('eval') as stage:
+        # Evaluate the exported student with a plain mmpretrain runner: no distiller.
+        exported = Config.fromfile(osp.join(kd_dir, 'student', 'student_config.py'))
+        exported.work_dir = osp.join(kd_dir, 'exported_test')
+        exported.merge_from_dict({k: v for k, v in args.cfg_options.items()
+                                  if k.startswith(('test_dataloader', 'val_dataloader'))})
+        runner = build(exported)
+        load_weights_strict(runner.model, osp.join(kd_dir, 'student', 'student.pth'),
+                            'exported student')
+        done(stage, 'student + KD (exported)', runner)
+        times['student + KD (exported)'] = time.time() - t0
+        figure = write_figure(args, ui, results, times, confusions, classes, key)
+        top1 = results['student + KD (exported)'][0][key]
+        stage.set_summary(f'student + KD top-1 {top1:.2f} %'
+                          + ('; figure written' if figure else ''))
+    logs = [(s.title, p) for s in ui.stages.values() for p in s.log_paths]
+    ui.close()
 
-    key = 'accuracy/top1'
     base = results['student baseline (ResNet-18 w32)'][0][key]
     print('\n' + '=' * 78)
     print(f'mmkd demo on {args.data} data'
@@ -151,8 +213,36 @@ def main():
         print(f'{name:36s} {params:10.2f} {acc:10.2f} {acc - base:+12.2f} '
               f'{times[name]:8.0f}')
     print(f'exported student: {osp.join(kd_dir, "student")}')
+    if figure:
+        print(f'figure: {figure}')
     print('=' * 78)
+    print('mmengine logs:')
+    for title, path in logs:
+        print(f'  {title:28s} {path}')
+    if ui.warnings:
+        print(f'{ui.warnings} Python warning(s) written to {ui.log_path}')
+
+
+def write_figure(args, ui, results, times, confusions, classes, key):
+    """The picture and its numbers next to the run; a failure here is shown in full
+    but does not cost the table."""
+    models = {name: dict(top1=float(metrics[key]), params_m=round(params, 3),
+                         time_s=round(times.get(name, 0.), 1),
+                         confusion=confusions.get(name))
+              for name, (metrics, params) in results.items()}
+    title = (f'mmkd demo on {args.data} data'
+             + (' (synthetic: generated chips, not real radar)' if args.data == 'synthetic'
+                else ' (MSTAR SOC, real SAR)') + f', seed {args.seed}')
+    try:
+        png = write_results_png(osp.join(args.work_dir, 'demo_results.png'), models,
+                                classes, title)
+        write_results_json(osp.join(args.work_dir, 'demo_results.json'), models, classes,
+                           data=args.data, seed=args.seed, metric=key)
+    except Exception:
+        ui.say('the results figure could not be written:\n' + traceback.format_exc())
+        return None
+    return png
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
