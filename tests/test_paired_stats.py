@@ -5,8 +5,9 @@ import statistics
 
 import pytest
 
-from mmkd.utils.paired_stats import (format_difference, paired_difference, t_critical,
-                                     teacher_gate, verdict)
+from mmkd.utils.paired_stats import (format_difference, paired_difference, paired_ratio,
+                                     ratio_verdict, t_critical, teacher_gate,
+                                     teacher_gate_ratio, verdict)
 
 
 def test_t_critical_values():
@@ -51,3 +52,31 @@ def test_teacher_gate():
     assert teacher_gate(60.0, [40.0, 52.0, 41.0], 8) is None  # 60 - 41 = 19
     reason = teacher_gate(45.0, [40.0, 39.0, 41.0], 8)
     assert 'gate failed' in reason and '+5.00' in reason and '>= 8' in reason
+
+
+def test_teacher_gate_hint_names_what_to_change():
+    reason = teacher_gate(45.0, [40.0, 39.0, 41.0], 8, hint='Train it for more iterations')
+    assert reason.endswith('Train it for more iterations')
+
+
+def test_teacher_gate_ratio():
+    # detection: the teacher's mAP at least 1.5x the hard-only student's median
+    assert teacher_gate_ratio(15.0, [9.0, 10.0, 11.0], 1.5) is None  # 15 / 10 = 1.5
+    reason = teacher_gate_ratio(12.0, [9.0, 10.0, 11.0], 1.5)
+    assert 'gate failed' in reason and '1.20x' in reason and '>= 1.5x' in reason
+    assert teacher_gate_ratio(1.0, [0.0, 0.0, 0.0], 1.5) is None  # any teacher beats 0
+
+
+def test_paired_ratio_is_the_t_interval_of_the_per_seed_ratios():
+    soft, hard = [8.0, 9.0, 10.0], [10.0, 10.0, 10.0]
+    r = paired_ratio(soft, hard)
+    assert r['ratios'] == [0.8, 0.9, 1.0] and r['n'] == 3
+    assert r['mean'] == pytest.approx(0.9)
+    assert r['half_width'] == pytest.approx(4.303 * 0.1 / math.sqrt(3), rel=1e-3)
+    assert ratio_verdict(r, 0.8) == '0.8x not resolved'
+    assert ratio_verdict(paired_ratio([9, 9.5, 9.2], [10, 10, 10]), 0.8) == \
+        '>= 0.8x resolved'
+    assert ratio_verdict(paired_ratio([5, 5.5, 5.2], [10, 10, 10]), 0.8) == \
+        '< 0.8x resolved'
+    with pytest.raises(ValueError, match='baseline of 0'):
+        paired_ratio([1, 2], [1, 0])

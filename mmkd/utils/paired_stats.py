@@ -1,9 +1,9 @@
 """Paired per-seed differences with a t confidence interval, and the teacher gate.
 
-The evidence protocol of mmkd's benchmarks (``tools/benchmarks/cls_evidence.py``): every
-method is trained with the same seeds as its baseline, and its effect is the mean of the
-per-seed differences ``d_s = acc(method, s) - acc(baseline, s)`` with a two-sided
-Student-t interval,
+The evidence protocol of mmkd's benchmarks (``tools/benchmarks/cls_evidence.py``,
+``tools/benchmarks/dense_evidence.py``): every method is trained with the same seeds as
+its baseline, and its effect is the mean of the per-seed differences
+``d_s = acc(method, s) - acc(baseline, s)`` with a two-sided Student-t interval,
 
     mean(d) +- t_{1 - a/2, n - 1} * sd(d) / sqrt(n)        (sd with n - 1 in the divisor)
 
@@ -77,10 +77,45 @@ def verdict(d: Dict[str, float]) -> str:
     return 'no difference resolved'
 
 
+def paired_ratio(method: Sequence[float], baseline: Sequence[float],
+                 confidence: float = 0.95) -> Dict[str, float]:
+    """Mean per-seed ratio ``method / baseline`` and its t interval.
+
+    For claims stated as a fraction of the baseline ("soft targets alone reach at least
+    0.8x the hard-label student"): the per-seed ratios ``r_s = m_s / b_s`` get the same
+    mean and two-sided Student-t interval as :func:`paired_difference` gives differences
+    (pairing by seed as there). Returns ``mean``, ``half_width``, ``low``, ``high``,
+    ``sd``, ``n`` and the per-seed ``ratios``. A baseline of 0 has no ratio (ValueError).
+    """
+    if len(method) != len(baseline):
+        raise ValueError(f'paired values need one baseline per seed: got {len(method)} '
+                         f'method values and {len(baseline)} baseline values')
+    if any(float(b) == 0 for b in baseline):
+        raise ValueError('a ratio to a baseline of 0 is undefined')
+    ratios = [float(m) / float(b) for m, b in zip(method, baseline)]
+    d = paired_difference(ratios, [0.0] * len(ratios), confidence)
+    d['ratios'] = d.pop('diffs')
+    return d
+
+
+def ratio_verdict(r: Dict[str, float], claim: float) -> str:
+    """Whether a :func:`paired_ratio` interval lies above or below ``claim``."""
+    if r['low'] >= claim:
+        return f'>= {claim:g}x resolved'
+    if r['high'] < claim:
+        return f'< {claim:g}x resolved'
+    return f'{claim:g}x not resolved'
+
+
+_GATE_HINT = ('Train the teacher longer (--teacher-epochs) or on more data '
+              '(--per-class)')
+
+
 def teacher_gate(teacher_acc: float, baseline_accs: Sequence[float],
-                 min_gap: float) -> Optional[str]:
+                 min_gap: float, hint: Optional[str] = None) -> Optional[str]:
     """None when the teacher beats the median student baseline by ``min_gap`` points,
-    else the reason the student grid must not run."""
+    else the reason the student grid must not run (ending with ``hint``: what to
+    change)."""
     base = statistics.median(baseline_accs)
     gap = teacher_acc - base
     if gap >= min_gap:
@@ -88,5 +123,18 @@ def teacher_gate(teacher_acc: float, baseline_accs: Sequence[float],
     return (f'teacher gate failed: the teacher scores {teacher_acc:.2f} on its own '
             f'modality against the student baseline\'s median {base:.2f} (gap '
             f'{gap:+.2f} points, the gate asks for >= {min_gap:g}); a teacher this close '
-            f'to its student cannot show a distillation effect. Train the teacher '
-            f'longer (--teacher-epochs) or on more data (--per-class)')
+            f'to its student cannot show a distillation effect. {hint or _GATE_HINT}')
+
+
+def teacher_gate_ratio(teacher_score: float, baseline_scores: Sequence[float],
+                       min_ratio: float, hint: Optional[str] = None) -> Optional[str]:
+    """The gate as a ratio (detection: the teacher's mAP at least ``min_ratio`` times
+    the median of the student baseline's): None when it passes, else the reason."""
+    base = statistics.median(baseline_scores)
+    ratio = teacher_score / base if base > 0 else math.inf
+    if ratio >= min_ratio:
+        return None
+    return (f'teacher gate failed: the teacher scores {teacher_score:.2f} against the '
+            f'student baseline\'s median {base:.2f} ({ratio:.2f}x, the gate asks for '
+            f'>= {min_ratio:g}x); a teacher this close to its student cannot show a '
+            f'distillation effect. {hint or _GATE_HINT}')

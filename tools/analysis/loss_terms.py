@@ -11,6 +11,14 @@ distiller's ``loss()`` and for every logged term (``student.loss``, ``loss_kd``,
 to the student's parameters alone (``torch.autograd.grad``, one term at a time, no
 optimiser step). The means over the batches are printed as a table and written as JSON.
 
+What counts as a term is what mmengine's ``parse_losses`` sums: every logged key with
+``loss`` in its name, a per-level list (mmdet's ``loss_cls`` / ``loss_bbox``, one tensor
+per pyramid level) summed into one term; logged extras (mmseg's ``acc_seg``, accuracies)
+are left out. A model without a ``.student`` (a segmentor or detector trained alone, the
+baseline of a distillation table) is its own student. The config's ``load_from`` is
+applied after the initialisation, as the runner does (a fine-tuned baseline starts from
+those weights), unless ``--checkpoint`` names other weights.
+
 This is the diagnostic the evidence benchmarks log beside each result: a term whose
 gradient norm is orders of magnitude above the task loss's swamps it; one orders below
 does nothing. ``--checkpoint`` evaluates a trained run instead of the initial weights.
@@ -38,11 +46,29 @@ def parse_args(argv=None):
 
 
 def _student_params(model):
+    """The trainable parameters of the distiller's student, or of a model trained
+    alone (no ``.student``: it is the student)."""
     student = getattr(model, 'student', None)
     if student is None:
-        raise SystemExit(f'{type(model).__name__} has no .student: loss_terms.py reads '
-                         f'mmkd distillers (mmkd.Distiller and its subclasses)')
+        student = model
     return [p for p in student.parameters() if p.requires_grad]
+
+
+def loss_terms(losses):
+    """``{name: scalar tensor}`` of what the optimiser sums, as mmengine's
+    ``parse_losses``: keys with ``loss`` in the name, a tensor by its mean, a per-level
+    list by the sum of its tensors' means."""
+    terms = {}
+    for name, value in losses.items():
+        if 'loss' not in name:
+            continue  # logged extras (acc_seg, accuracies, weights), not losses
+        if isinstance(value, (list, tuple)):
+            parts = [v for v in value if torch.is_tensor(v)]
+            if parts:
+                terms[name] = sum(v.mean() for v in parts)
+        elif torch.is_tensor(value):
+            terms[name] = value.mean()
+    return terms
 
 
 def measure(model, batches, params):
@@ -50,10 +76,8 @@ def measure(model, batches, params):
     sums, counts = {}, {}
     for data in batches:
         data = model.data_preprocessor(data, True)
-        losses = model(**data, mode='loss')
+        losses = loss_terms(model(**data, mode='loss'))
         for name, value in losses.items():
-            if not torch.is_tensor(value) or value.numel() != 1:
-                continue  # logged extras (accuracies, weights), not losses
             grad_norm = 0.
             if value.requires_grad:
                 grads = torch.autograd.grad(value, params, retain_graph=True,
@@ -89,6 +113,8 @@ def main(argv=None):
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     else:
         model.init_weights()  # what runner.train() does before the first step
+        if cfg.get('load_from'):  # then the runner loads these (non-strict)
+            load_checkpoint(model, cfg.load_from, map_location='cpu', strict=False)
     model.train()
     loader = runner.build_dataloader(cfg.train_dataloader)
     batches = []
