@@ -1,0 +1,305 @@
+"""The dense-prediction evidence benchmark (tools/benchmarks/dense_evidence.py): the
+configs it writes for each run, the teacher gate that stops the grid, the report it
+builds from finished runs, how a run's result is read from its logs, and the
+loss-term diagnostic on segmentation / detection outputs (no training here)."""
+import importlib.util
+import json
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
+import dense_evidence as ev  # noqa: E402
+
+
+def run_main(argv):
+    with pytest.raises(SystemExit) as e:
+        ev.main(argv)
+    return e.value.code
+
+
+def cfg(work, name):
+    from mmengine.config import Config
+    return Config.fromfile(str(work / name / 'run_config.py'))
+
+
+def test_disoptnet_dry_run_writes_each_run_with_its_scale_teacher_and_losses(tmp_path):
+    work = tmp_path / 'work'
+    # two seeds and a few rows keep the test short (each config is parsed and dumped)
+    ev.main(['disoptnet', '--dry-run', '--methods', 'k3', 'finetune', 'dml', 'skd',
+             'k3_sar-only', '--seeds', '0', '1', '--work-dir', str(work), '--no-readme',
+             '--results-dir', str(tmp_path / 'res')])
+    keys = ['baseline', 'k3', 'finetune', 'dml', 'skd', 'k3_sar-only']
+    assert sorted(p.name for p in work.iterdir()) == sorted(
+        ['teacher'] + [f'{k}_seed{s}' for k in keys for s in (0, 1)])
+    scale = ev.TABLES['disoptnet']['cpu']
+    b0 = ev.STAGES['b0']
+    root = osp.join(REPO, 'data', 'synthetic_buildings_64px_looks1_400-500')
+
+    t = cfg(work, 'teacher')  # the optical teacher: same encoder as the students
+    assert t.model.backbone.arch == 'b0' and t.model.decode_head.in_channels == b0
+    assert t.train_cfg.max_iters == scale['teacher_iters'] == t.train_cfg.val_interval
+    assert t.param_scheduler[0].end == scale['teacher_iters']
+    assert t.train_dataloader.dataset.modalities == ('optical', )
+    assert t.train_dataloader.dataset.data_root == root
+    assert t.val_dataloader.dataset.split_file == 'splits/test.txt'
+
+    b = cfg(work, 'baseline_seed1')  # the same-architecture SAR network, no teacher
+    assert b.model.type == 'EncoderDecoder' and b.model.backbone.arch == 'b0'
+    assert b.model.backbone.in_channels == 4 and 'teacher' not in b.model
+    assert b.train_cfg.max_iters == scale['iters'] and b.randomness.seed == 1
+    assert b.train_dataloader.num_workers == 0 and b.train_dataloader.batch_size == 8
+
+    k3 = cfg(work, 'k3_seed1')
+    tdir = str(work / 'teacher')
+    assert k3.randomness.seed == 1
+    s = k3.model.student
+    assert s.type == 'mmkd.DisOptNet' and s.split_stage == 3
+    assert s.backbone.arch == s.pseudo_optical_backbone.arch == 'b0'
+    assert s.decode_head.in_channels == s.pseudo_optical_head.in_channels == b0
+    assert s.pseudo_optical_init.checkpoint == tdir
+    assert k3.model.teacher.checkpoint == tdir
+    assert k3.model.teacher.model == osp.join(tdir, 'run_config.py')
+    losses = k3.model.losses
+    assert losses.pixel_kl.reduction == 'sum_over_hw' and losses.pixel_kl.loss_weight == 1
+    assert {losses[k].reduction for k in ('l2_stage4', 'l2_stage5', 'l2_decoder')} == \
+        {'relative'}
+    assert losses.l2_stage4.loss_weight == pytest.approx(1 / 3)
+
+    ft = cfg(work, 'finetune_seed0')  # from the teacher's weights, even with --resume
+    assert ft.get('load_from') is None
+    assert ft.model.init_cfg == dict(type='Pretrained', checkpoint=osp.join(
+        tdir, f'iter_{scale["teacher_iters"]}.pth'))
+    dml = cfg(work, 'dml_seed0')  # the optical peer trains, from scratch
+    assert dml.model.teacher.trainable and 'checkpoint' not in dml.model.teacher
+    assert dml.model.teacher.model == osp.join(tdir, 'run_config.py')
+    skd = cfg(work, 'skd_seed0')
+    assert skd.model.losses.pixel_wise.loss_weight == 10
+    assert skd.model.student.backbone.arch == 'b0' and skd.model.teacher.checkpoint == tdir
+    alone = cfg(work, 'k3_sar-only_seed0')  # DisOptNet's network on SAR, no teacher
+    assert alone.model.type == 'mmkd.DisOptNet' and alone.model.pseudo_optical_init is None
+    assert alone.model.backbone.arch == 'b0'
+    assert alone.train_dataloader.dataset.modalities == ('sar', )
+    # the run config says what it was written from
+    assert open(work / 'k3_seed1' / 'run_config.py').readline().startswith(
+        '# Written by tools/benchmarks/dense_evidence.py: configs/disoptnet/'
+        'disoptnet_effnet-b3-unet_k3_synthetic-buildings.py')
+
+
+def test_split_positions_keep_their_matched_features(tmp_path):
+    work = tmp_path / 'work'
+    ev.main(['disoptnet', '--dry-run', '--methods', 'k1', 'k4', '--seeds', '0',
+             '--work-dir', str(work), '--no-readme', '--results-dir', str(tmp_path / 'r')])
+    k1, k4 = cfg(work, 'k1_seed0'), cfg(work, 'k4_seed0')
+    assert k1.model.student.split_stage == 1 and k4.model.student.split_stage == 4
+    assert set(k1.model.losses) == {'pixel_kl', 'l2_decoder', 'l2_stage2', 'l2_stage3',
+                                    'l2_stage4', 'l2_stage5'}
+    assert set(k4.model.losses) == {'pixel_kl', 'l2_decoder', 'l2_stage5'}
+    assert k1.model.student.pseudo_optical_backbone.arch == 'b0'
+
+
+def test_det_dry_run_writes_each_cell_with_its_soft_normalisation(tmp_path):
+    work = tmp_path / 'work'
+    ev.main(['det-kd', '--dry-run', '--methods', 'soft', 'soft_hard-pos',
+             'soft_target-sum', 'soft+pdf', 'hard+mse', '--seeds', '0', '1',
+             '--work-dir', str(work),
+             '--no-readme', '--results-dir', str(tmp_path / 'res')])
+    scale = ev.TABLES['det-kd']['cpu']
+    root = osp.join(REPO, 'data', 'synthetic_det_128px_200-300')
+    t = cfg(work, 'teacher')
+    assert t.model.type == 'RetinaNet' and t.model.neck.type == 'PAFPN'
+    assert t.train_cfg.max_epochs == scale['teacher_epochs']
+    assert t.model.bbox_head.anchor_generator.octave_base_scale == 1.5
+    hard = cfg(work, 'hard_seed1')
+    assert hard.model.backbone.depth == 18 and 'teacher' not in hard.model
+    assert hard.train_cfg.max_epochs == scale['epochs'] == hard.train_cfg.val_interval
+    assert hard.train_dataloader.dataset.data_root == root + '/'
+    assert hard.train_dataloader.dataset.pipeline[2].scale == (128, 128)
+    assert hard.val_dataloader.dataset.pipeline[1].scale == (128, 128)
+    assert hard.val_evaluator.ann_file == osp.join(root, 'annotations/val.json')
+    warmup, steps = hard.param_scheduler
+    # 8 epochs of 25 iterations: warm-up a fifth of the run, steps at 2/3 and 11/12
+    assert warmup.end == 40 and steps.milestones == [5, 7] and steps.end == 8
+
+    tdir = str(work / 'teacher')
+    soft = cfg(work, 'soft_seed0')
+    assert soft.model.teacher.checkpoint == tdir
+    assert soft.model.teacher.model == osp.join(tdir, 'run_config.py')
+    assert soft.model.student_loss_weight == dict(loss_cls=0.)
+    assert soft.model.losses.soft.normalize == 'teacher_pos'
+    hp = cfg(work, 'soft_hard-pos_seed1').model.losses.soft
+    assert hp.normalize == 'hard_pos' and hp.anchor_generator.octave_base_scale == 1.5
+    assert hp.assigner.pos_iou_thr == 0.5 and hp.allowed_border == -1
+    assert cfg(work, 'soft_target-sum_seed1').model.losses.soft.normalize == 'target_sum'
+    pdf = cfg(work, 'soft+pdf_seed0').model
+    assert pdf.losses.soft.normalize == 'teacher_pos' and pdf.losses.pdf.loss_weight == 5
+    mse = cfg(work, 'hard+mse_seed0').model
+    assert 'soft' not in mse.losses and mse.get('student_loss_weight', 1.0) == 1.0
+    assert set(mse.losses) == {f'mse_p{lvl}' for lvl in range(3, 8)}
+
+
+def test_too_small_a_test_set_is_refused(tmp_path):
+    code = run_main(['disoptnet', '--dry-run', '--num-test', '100', '--work-dir',
+                     str(tmp_path / 'w'), '--no-readme'])
+    assert '>= 300' in str(code)
+
+
+def test_summarise_reads_the_final_validation(tmp_path):
+    d = tmp_path / 'run' / '20240101_000000' / 'vis_data'
+    d.mkdir(parents=True)
+    recs = [dict(lr=1e-3, loss=0.5, time=0.2, step=25), dict(lr=1e-3, loss=0.4, time=0.4,
+                                                              step=600),
+            {'IoU.building': 80.5, 'Dice.building': 89.2, 'time': 0.05, 'step': 600}]
+    (d / 'scalars.json').write_text('\n'.join(json.dumps(r) for r in recs))
+    run = dict(dir=str(tmp_path / 'run'), final_step=600)
+    out = ev.summarise(ev.TABLES['disoptnet'])(run)
+    assert out['value'] == 80.5 and out['metrics']['Dice.building'] == 89.2
+    assert out['s_per_iter'] == pytest.approx(0.3)
+    assert ev.summarise(ev.TABLES['disoptnet'])(dict(run, final_step=1000)) is None
+    # detection: mAP 0-1 read as %; a final validation without boxes counts as 0 mAP
+    (d / 'scalars.json').write_text('\n'.join(json.dumps(r) for r in [
+        dict(lr=0.01, loss=1.0, time=1.0, step=200), dict(time=0.1, step=8)]))
+    out = ev.summarise(ev.TABLES['det-kd'])(dict(run, final_step=8))
+    assert out['value'] == 0.0 and out['empty']
+    (d / 'scalars.json').write_text(json.dumps({'coco/bbox_mAP': 0.123, 'step': 8}))
+    assert ev.summarise(ev.TABLES['det-kd'])(dict(run, final_step=8))['value'] == \
+        pytest.approx(12.3)
+    # folds: a seed's value is its mean over the folds, missing while one is
+    agg = ev.aggregate([dict(value=10.0, metrics={}), dict(value=20.0, metrics={})])
+    assert agg['value'] == 15.0 and agg['folds'] == [10.0, 20.0]
+    assert ev.aggregate([dict(value=1.0, metrics={}), None]) is None
+
+
+def finished(work, name, value, s_per_iter=0.2, **metrics):
+    d = work / name
+    d.mkdir(parents=True, exist_ok=True)
+    (d / 'final.json').write_text(json.dumps(dict(
+        value=value, metrics=dict(metrics), s_per_iter=s_per_iter)))
+
+
+def test_gate_refuses_the_student_grid_when_the_teacher_is_no_better(tmp_path):
+    work, res = tmp_path / 'work', tmp_path / 'res'
+    finished(work, 'teacher', 85.0)  # optical IoU only 2 points over the SAR baseline
+    for s, v in enumerate([82.0, 83.0, 81.0]):
+        finished(work, f'baseline_seed{s}', v)
+    code = run_main(['disoptnet', '--summarize', '--work-dir', str(work),
+                     '--results-dir', str(res), '--no-readme'])
+    assert code == 3
+    out = json.loads((res / 'results.json').read_text())
+    assert out['gate_passed'] is False and '+3.00' in out['gate_failure']
+    assert '>= 5' in out['gate_failure'] and '--teacher-iters' in out['gate_failure']
+    assert not (work / 'k3_seed0').exists()  # no student of the grid was set up
+    assert 'Gate failed' in (res / 'table.md').read_text()
+
+    work, res = tmp_path / 'det', tmp_path / 'det_res'
+    finished(work, 'teacher', 12.0)  # 1.2x the hard student: below the 1.5x gate
+    for s, v in enumerate([10.0, 9.0, 11.0]):
+        finished(work, f'hard_seed{s}', v)
+    assert run_main(['det-kd', '--summarize', '--work-dir', str(work), '--results-dir',
+                     str(res), '--no-readme']) == 3
+    out = json.loads((res / 'results.json').read_text())
+    assert out['gate_passed'] is False and '1.20x' in out['gate_failure']
+    assert out['gate']['value'] == 1.5 and out['gate']['kind'] == 'ratio'
+
+
+def test_det_report_from_finished_runs(tmp_path):
+    work, res = tmp_path / 'work', tmp_path / 'res'
+    readme = tmp_path / 'README.md'
+    readme.write_text('intro\n<!-- evidence:det-kd begin -->\nOLD BLOCK\n'
+                      '<!-- evidence:det-kd end -->\noutro\n')
+    finished(work, 'teacher', 30.0)
+    hard = [10.0, 12.0, 11.0]
+    for s, h in enumerate(hard):
+        finished(work, f'hard_seed{s}', h, s_per_iter=0.8)
+        finished(work, f'hard+pdf_seed{s}', h + 2, s_per_iter=1.3)  # +2 on every seed
+        finished(work, f'soft_seed{s}', 0.9 * h, s_per_iter=1.2)  # 0.9x on every seed
+        finished(work, f'soft_target-sum_seed{s}', [0.0, 0.5, 0.0][s], s_per_iter=1.2)
+    diag = work / 'soft_seed0' / 'loss_terms.json'
+    diag.write_text(json.dumps(dict(terms={
+        'loss_soft': dict(value=0.8, grad_norm=2.5),
+        'student.loss_bbox': dict(value=0.4, grad_norm=1.1)})))
+    ev.main(['det-kd', '--summarize', '--methods', 'hard+pdf', 'soft', 'soft_target-sum',
+             '--work-dir', str(work), '--results-dir', str(res), '--readme', str(readme)])
+    out = json.loads((res / 'results.json').read_text())
+    assert out['gate_passed'] is True
+    pdf = out['stats']['hard+pdf']
+    assert pdf['mean'] == pytest.approx(2.0) and pdf['half_width'] == pytest.approx(0.0)
+    soft = out['ratios']['soft']
+    assert soft['mean'] == pytest.approx(0.9) and soft['half_width'] == pytest.approx(0)
+    assert out['comparisons']['soft - soft_target-sum']['mean'] == pytest.approx(
+        0.9 * 11 - 0.5 / 3)
+    text = readme.read_text()
+    assert text.startswith('intro\n') and text.endswith('outro\n')
+    assert 'OLD BLOCK' not in text
+    assert '+2.00 ± 0.00 | better' in text and 'ratio 2.73x, gate >= 1.5x' in text
+    assert '>= 0.8x resolved' in text  # the soft-alone claim, as a ratio
+    assert '52.94 / 77.99 / 76.68 / 81.10' in text  # the study's Table 1 beside ours
+    assert '1.30 (1.62x)' in text  # the KD / student step of the pair
+    assert '`loss_soft` 0.8 / 2.5' in text
+    for png in ('box.png', 'paired_diff.png'):
+        assert (res / png).stat().st_size > 1000
+        assert f'(res/{png})' in text  # linked relative to the README
+    assert (res / 'table.md').read_text() in text
+
+
+def test_disoptnet_report_from_finished_runs(tmp_path):
+    work, res = tmp_path / 'work', tmp_path / 'res'
+    readme = tmp_path / 'README.md'
+    readme.write_text('<!-- evidence:disoptnet begin -->\n<!-- evidence:disoptnet end -->\n')
+    finished(work, 'teacher', 95.0, **{'IoU.building': 95.0, 'Dice.building': 97.4})
+    for s, b in enumerate([84.0, 86.0, 85.0]):
+        finished(work, f'baseline_seed{s}', b, **{'Dice.building': 91.0 + s})
+        finished(work, f'k3_seed{s}', b + 1.0 + 0.5 * s, **{'Dice.building': 92.0 + s})
+        finished(work, f'finetune_seed{s}', b - 1.0)
+    ev.main(['disoptnet', '--summarize', '--methods', 'k3', 'finetune', '--work-dir',
+             str(work), '--results-dir', str(res), '--readme', str(readme)])
+    out = json.loads((res / 'results.json').read_text())
+    k3 = out['stats']['k3']
+    assert k3['mean'] == pytest.approx(1.5) and k3['low'] > 0
+    assert out['comparisons']['k3 - finetune']['mean'] == pytest.approx(2.5)
+    text = readme.read_text()
+    assert 'gap +10.00 IoU points, gate >= 5' in text
+    assert '54.08 (B3, T1)' in text and '33.49' not in text  # only the rows that ran
+    assert '| k3 | 93.00 |' in text  # the Dice medians
+    assert (res / 'box.png').stat().st_size > 1000
+
+
+def _loss_terms_module():
+    path = osp.join(REPO, 'tools', 'analysis', 'loss_terms.py')
+    spec = importlib.util.spec_from_file_location('_loss_terms', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_loss_terms_reads_detection_and_segmentation_outputs():
+    lt = _loss_terms_module()
+    w = torch.nn.Parameter(torch.tensor(2.0))
+    out = lt.loss_terms({
+        'student.loss_cls': [w * 1.0, w * 2.0],  # mmdet: one tensor per level
+        'student.decode.loss_ce': w * 3.0, 'student.decode.acc_seg': torch.tensor([50.]),
+        'loss_kd': w * 0.5})
+    assert set(out) == {'student.loss_cls', 'student.decode.loss_ce', 'loss_kd'}
+    assert float(out['student.loss_cls']) == pytest.approx(6.0)
+
+    class Plain(torch.nn.Module):  # a segmentor trained alone: its own student
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(2, 1)
+            self.data_preprocessor = lambda data, training: data
+
+        def forward(self, inputs, mode):
+            y = self.lin(inputs).mean()
+            return {'decode.loss_ce': y, 'decode.acc_seg': torch.tensor(1.0),
+                    'loss_bbox': [y, 2 * y]}
+
+    model = Plain()
+    params = lt._student_params(model)
+    assert len(params) == 2
+    terms = lt.measure(model, [dict(inputs=torch.ones(3, 2))], params)
+    assert set(terms) == {'decode.loss_ce', 'loss_bbox'}
+    assert terms['loss_bbox']['grad_norm'] == pytest.approx(
+        3 * terms['decode.loss_ce']['grad_norm'])

@@ -1,0 +1,175 @@
+"""Generic pieces of the evidence benchmarks: written run configs, resumable training
+subprocesses, the loss-term diagnostic, scalars, the README block.
+
+The same steps as ``cls_evidence.py`` (kept there unchanged: its benchmark is in use),
+written once more for ``dense_evidence.py`` with what the dense tracks need besides:
+config parsing with environment variables (the VEDAI configs read their fold from
+``MMKD_FOLD`` when parsed), a parse cache (a dry run writes ~60 configs), run summaries
+by any metric key, and the ``loss_terms`` work dir kept out of the run's scalars.
+"""
+import copy
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+_CONFIGS = {}
+
+
+@contextmanager
+def environment(env):
+    """``os.environ`` updated by ``env`` for the duration (config parsing)."""
+    env = env or {}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update({k: str(v) for k, v in env.items()})
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def load_config(config, env=None):
+    """``configs/<config>`` parsed (with ``env`` set while parsing), cached; a copy."""
+    from mmengine.config import Config
+    key = (config, tuple(sorted((env or {}).items())))
+    if key not in _CONFIGS:
+        path = config if osp.isabs(config) else osp.join(REPO, 'configs', config)
+        with environment(env):
+            _CONFIGS[key] = Config.fromfile(path)
+    return copy.deepcopy(_CONFIGS[key])
+
+
+def write_config(path, base, overrides, writer, env=None):
+    """The shipped config with the overrides merged in (mmengine's ``merge_from_dict``,
+    as ``--cfg-options`` would; digit keys index lists, ``_delete_`` replaces), dumped
+    whole so the run folder says exactly what ran."""
+    cfg = load_config(base, env)
+    cfg.merge_from_dict(copy.deepcopy(overrides), allow_list_keys=True)
+    cfg.dump(path)
+    with open(path) as fh:
+        body = fh.read()
+    where = f' (environment {env})' if env else ''
+    with open(path, 'w') as fh:
+        fh.write(f'# Written by {writer}: configs/{base}{where}\n'
+                 f"# with the benchmark's overrides {overrides!r}\n" + body)
+
+
+def merge(a, b):
+    """``b`` merged into ``a`` (nested dicts; a dict with ``_delete_`` replaces)."""
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(
+            out.get(k), dict) and not v.get('_delete_') else v
+    return out
+
+
+def scalars(work_dir, skip=('loss_terms', )):
+    """Every record of the run's scalars.json files, oldest log first (folders named in
+    ``skip`` left out: the diagnostic's runner writes there)."""
+    logs = []
+    for root, dirs, files in os.walk(work_dir):
+        dirs[:] = [d for d in dirs if d not in skip]
+        logs += [osp.join(root, f) for f in files if f == 'scalars.json']
+    recs = []
+    for path in sorted(logs, key=osp.getmtime):
+        with open(path) as fh:
+            recs += [json.loads(line) for line in fh if line.strip()]
+    return recs
+
+
+def done(run_dir):
+    """The run's ``final.json`` (its summary) or None."""
+    path = osp.join(run_dir, 'final.json')
+    if osp.isfile(path):
+        with open(path) as fh:
+            return json.load(fh)
+    return None
+
+
+def train(run, args, summarise, threads=None):
+    """Train one run unless it finished before (``final.json``); an interrupted run
+    continues from its last checkpoint (``tools/train.py --resume``). ``summarise(run)``
+    reads the finished run's logs; returns its summary (None on failure)."""
+    finished = done(run['dir'])
+    if finished is not None:
+        return finished
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'),
+           osp.join(run['dir'], 'run_config.py'), '--work-dir', run['dir'], '--resume']
+    print(f'[evidence] train {run["name"]}: ' + ' '.join(cmd), flush=True)
+    if args.dry_run:
+        return None
+    threads = str(threads or args.threads)
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=threads,
+               MKL_NUM_THREADS=threads)
+    env.update({k: str(v) for k, v in (run.get('env') or {}).items()})
+    t0 = time.time()
+    with open(osp.join(run['dir'], 'train.log'), 'a') as fh:
+        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+    if proc.returncode:
+        print(f'[evidence] FAILED ({proc.returncode}): {run["dir"]}/train.log',
+              flush=True)
+        return None
+    summary = summarise(run)
+    if summary is None:
+        print(f'[evidence] no final result in {run["dir"]} (see train.log)', flush=True)
+        return None
+    summary['wall_s'] = time.time() - t0
+    with open(osp.join(run['dir'], 'final.json'), 'w') as fh:
+        json.dump(summary, fh)
+    print(f'[evidence] {run["name"]}: {summary["value"]:.2f}', flush=True)
+    return summary
+
+
+def diagnose(run, args, batches=4):
+    """Each loss term's value and gradient norm on the student at the first steps
+    (``tools/analysis/loss_terms.py`` on the run's config), cached in the run folder."""
+    out = osp.join(run['dir'], 'loss_terms.json')
+    if osp.isfile(out):
+        with open(out) as fh:
+            return json.load(fh)['terms']
+    if args.dry_run or args.summarize:
+        return None
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'analysis', 'loss_terms.py'),
+           osp.join(run['dir'], 'run_config.py'), '--batches', str(batches), '--out', out,
+           '--work-dir', osp.join(run['dir'], 'loss_terms')]
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=str(args.threads),
+               MKL_NUM_THREADS=str(args.threads))
+    env.update({k: str(v) for k, v in (run.get('env') or {}).items()})
+    with open(osp.join(run['dir'], 'loss_terms.log'), 'w') as fh:
+        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+    if proc.returncode:
+        print(f'[evidence] loss_terms FAILED: {run["dir"]}/loss_terms.log', flush=True)
+        return None
+    with open(out) as fh:
+        return json.load(fh)['terms']
+
+
+def write_json(path, obj):
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as fh:
+        json.dump(obj, fh, indent=1, sort_keys=True, default=str)
+
+
+def update_readme(path, name, text):
+    """Replace the text between ``<!-- evidence:<name> begin -->`` and ``... end -->``."""
+    begin, end = f'<!-- evidence:{name} begin -->', f'<!-- evidence:{name} end -->'
+    with open(path) as fh:
+        doc = fh.read()
+    if begin not in doc or end not in doc:
+        print(f'[evidence] {path} has no {begin} ... {end} block: README not updated',
+              flush=True)
+        return False
+    pre, rest = doc.split(begin, 1)
+    _, post = rest.split(end, 1)
+    with open(path, 'w') as fh:
+        fh.write(pre + begin + '\n' + text + end + post)
+    return True
