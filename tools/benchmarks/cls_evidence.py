@@ -115,6 +115,8 @@ def _cmkd_parts():
                                 'EO student, MixUp + AutoAugment, 120 epochs'))
     return [
         dict(common, name='eo2sar', modality=('sar', 'eo'),
+             paper_source=('none: the paper measures only SAR -> EO (the next part) and '
+                           'CMKD-m'),
              title='CMKD-s, EO teacher -> simulated-SAR student',
              teacher=('teacher', 'EO teacher (supervised, trained once)', sup),
              start=('start', "SAR model, supervised: every student's start", sup),
