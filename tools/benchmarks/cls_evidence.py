@@ -70,6 +70,9 @@ sys.path.insert(0, REPO)
 from mmkd.utils.paired_stats import (format_difference, paired_difference,  # noqa: E402
                                      teacher_gate, verdict)
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _evidence_common import merge, update_readme  # noqa: E402,F401
+
 CHANNELS = {'resnet8': (16, 16, 32, 64), 'resnet14': (16, 16, 32, 64),
             'resnet20': (16, 16, 32, 64), 'resnet32': (16, 16, 32, 64),
             'resnet56': (16, 16, 32, 64), 'resnet8x4': (32, 64, 128, 256),
@@ -446,12 +449,6 @@ def write_config(path, base, overrides):
                  f"# with the benchmark's overrides {overrides!r}\n" + body)
 
 
-def merge(a, b):
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(
-            out.get(k), dict) and not v.get('_delete_') else v
-    return out
 
 
 def scalars(work_dir):
@@ -743,18 +740,6 @@ def plot(title, panels, path):
     plt.close(fig)
 
 
-def update_readme(path, name, text):
-    begin, end = f'<!-- evidence:{name} begin -->', f'<!-- evidence:{name} end -->'
-    with open(path) as fh:
-        doc = fh.read()
-    if begin not in doc or end not in doc:
-        print(f'[evidence] {path} has no {begin} ... {end} block: README not updated',
-              flush=True)
-        return
-    pre, rest = doc.split(begin, 1)
-    _, post = rest.split(end, 1)
-    with open(path, 'w') as fh:
-        fh.write(pre + begin + '\n' + text + end + post)
 
 
 # --------------------------------------------------------------------------- main
