@@ -65,18 +65,29 @@ def render_chip(cls_name: str, rng: np.random.Generator, size: int = 64,
     return (img * 255).astype(np.uint8)
 
 
-def make_synthetic_sar(root: str, train_per_class: int = 100, test_per_class: int = 40,
+def make_synthetic_sar(root: str, train_per_class: int = 100, test_per_class: int = 200,
                        size: int = 64, seed: int = 0) -> str:
-    """Write the dataset under ``root`` (skipped when it is already complete)."""
+    """Write the dataset under ``root`` (skipped when it is already complete).
+
+    The defaults are the demo's: 100 training chips per class (the teacher reads all of
+    them, the few-label students a seeded draw of 10) and 200 test chips per class, so
+    the test set has the 2,000 images the evidence protocol asks for. A folder made with
+    other counts is rewritten (a class folder never keeps chips of another call)."""
     import cv2
     stamp = osp.join(root, f'.complete-{train_per_class}-{test_per_class}-{size}-{seed}')
     if osp.isfile(stamp):
         return root
     rng = np.random.default_rng(seed)
+    for old in os.listdir(root) if osp.isdir(root) else []:
+        if old.startswith('.complete-'):
+            os.remove(osp.join(root, old))
     for split, n in (('train', train_per_class), ('test', test_per_class)):
         for name in CLASSES:
             folder = osp.join(root, split, name)
             os.makedirs(folder, exist_ok=True)
+            for stale in os.listdir(folder):  # chips of a call with other counts
+                if stale[:-4].isdigit() and stale.endswith('.png') and int(stale[:-4]) >= n:
+                    os.remove(osp.join(folder, stale))
             for i in range(n):
                 cv2.imwrite(osp.join(folder, f'{i:04d}.png'), render_chip(name, rng, size))
     with open(stamp, 'w') as f:
