@@ -76,7 +76,8 @@ if __name__ == '__main__':
         python_requires='>=3.8',
         license='Apache License 2.0',
         install_requires=parse_requirements('runtime.txt'),
-        extras_require={'tests': parse_requirements('tests.txt')},
+        extras_require={'tests': parse_requirements('tests.txt'),
+                        'docs': parse_requirements('docs.txt')},
         classifiers=[
             'License :: OSI Approved :: Apache Software License',
             'Programming Language :: Python :: 3',

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Creates (or refreshes) the virtual environment mmkd runs in, from nothing but the package
 # registry: a torch/torchvision pair, mmcv 2.1.0 compiled from source once and cached by
-# torch version, the OpenMMLab packages, the test tools and mmkd itself (non-editable, so
-# `mim train mmkd` finds its configs). Safe to re-run: it only does what is missing.
+# torch version, the OpenMMLab packages, the test and documentation tools and mmkd
+# itself (non-editable, so `mim train mmkd` finds its configs). Safe to re-run: it only
+# does what is missing.
 # Each stage prints what it does and how long it took; the end lists what is cached where.
 #
 #   MMKD_VENV   where the environment lives      (default: <repo>/.venv)
@@ -80,12 +81,13 @@ if [ ! -f "$stamp" ]; then
   pip_q install -q --no-deps "$wheel_dir"/mmcv-2.1.0-*.whl
   if [ "$wheel_note" = reused ]; then end "installed from the cached wheel"
   else end "compiled, cached and installed"; fi
-  begin "OpenMMLab packages and test tools" \
-    "installing mmcv's runtime needs, requirements/runtime.txt and requirements/tests.txt"
+  begin "OpenMMLab packages, test and doc tools" \
+    "installing mmcv's runtime needs, requirements/runtime.txt, tests.txt and docs.txt"
   # mmcv's own runtime needs (it was installed without them above).
   pip_q install -q addict packaging Pillow pyyaml yapf "opencv-python>=3" "numpy<2"
+  # docs.txt too: tests/test_docs.py builds the documentation site as part of `make test`.
   pip_q install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" \
-    -c "$ROOT/requirements/torch.txt" "numpy<2"
+    -r "$ROOT/requirements/docs.txt" -c "$ROOT/requirements/torch.txt" "numpy<2"
   rm -f "$VENV"/.mmkd-env-*
   touch "$stamp"
   end

@@ -5,7 +5,7 @@ Learning*, arXiv:2306.15977) collect paired optical and radar images of eight ma
 targets (224 x 224 pairs; a later version of the paper calls the dataset IIS-ISCAS). The
 real data are not bundled; this writes a tiny stand-in in the layout
 ``configs/ds_cmkd/_base_/datasets/radar_optics_8cls.py`` reads, for tests and for
-checking a config end to end:
+checking a config end to end::
 
     <root>/{train,test}/optical/<class>/<id>.png     3-channel, sea and a target
     <root>/{train,test}/radar/<class>/<id>.png       the same scene as radar returns

@@ -40,6 +40,9 @@ def _check(name, bounds, required):
 
 
 def check_dependencies():
+    """Raise ``ImportError`` naming what to install when mmengine or mmcv is missing or
+    outside its tested range, when an installed host library (mmpretrain, mmdet,
+    mmsegmentation) is outside its range, or when numpy >= 2 is installed."""
     for name, bounds in REQUIRED.items():
         _check(name, bounds, required=True)
     for name, bounds in OPTIONAL.items():

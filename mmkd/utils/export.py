@@ -38,6 +38,8 @@ def runner_model_cfg(cfg: Config):
 
 
 def is_distillation_config(cfg: Config) -> bool:
+    """Whether ``cfg.model`` is a ``Distiller`` or ``MutualDistiller`` (with or without
+    a scope prefix such as ``mmkd.``)."""
     model = cfg.get('model') or {}
     return isinstance(model, dict) and str(model.get('type', '')).split('.')[-1] in \
         DISTILLER_TYPES

@@ -3,7 +3,7 @@
 The evidence protocol of mmkd's benchmarks (``tools/benchmarks/cls_evidence.py``,
 ``tools/benchmarks/dense_evidence.py``): every method is trained with the same seeds as
 its baseline, and its effect is the mean of the per-seed differences
-``d_s = acc(method, s) - acc(baseline, s)`` with a two-sided Student-t interval,
+``d_s = acc(method, s) - acc(baseline, s)`` with a two-sided Student-t interval::
 
     mean(d) +- t_{1 - a/2, n - 1} * sd(d) / sqrt(n)        (sd with n - 1 in the divisor)
 
