@@ -290,6 +290,16 @@ def test_nan_pixels_are_named_with_their_fraction_and_handled(tmp_path):
     assert res['img']['sar'][0, 0, 0] == 0
     transform = LoadMultiModalImages(on_nonfinite='skip')
     assert transform(dict(info)) is None and list(transform.skipped) == [path]
+    # skipped in training: the dataset draws another sample
+    os.makedirs(tmp_path / 'SAR')
+    os.replace(path, tmp_path / 'SAR/bad.tif')
+    write_tif(str(tmp_path / 'SAR/good.tif'), np.ones((10, 10), np.float32))
+    ds = cls(tmp_path, modalities=('sar', ), folders=dict(sar='SAR'), pipeline=[
+        dict(type='mmkd.LoadMultiModalImages', on_nonfinite='skip')])
+    assert [osp.basename(ds.get_data_info(i)['img_path']['sar']) for i in (0, 1)] == \
+        ['bad.tif', 'good.tif']
+    assert osp.basename(ds[0]['img_path']['sar']) == 'good.tif'
+    path = write_tif(str(tmp_path / 'sar.tif'), data)
     # band files: the file with the bad pixels is the one named
     good = write_tif(str(tmp_path / 'vv.tif'), np.ones((10, 10), np.float32))
     with pytest.raises(InvalidPixelsError, match=r"^.*/sar\.tif \(sar\): 8 %"):

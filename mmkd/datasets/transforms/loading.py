@@ -206,8 +206,7 @@ class LoadMultiModalImages(BaseTransform):
                  nodata: PerMod = 'keep',
                  nodata_value: PerMod = None,
                  on_nonfinite: PerMod = 'raise',
-                 fill_value: PerMod = 0.,
-                 resampling: PerMod = 'bilinear'):
+                 fill_value: PerMod = 0.):
         self.modalities = tuple(modalities) if modalities else None
         self.color_type = color_type
         self.channels = channels
@@ -221,7 +220,6 @@ class LoadMultiModalImages(BaseTransform):
                                      f'{allowed} (or a dict modality -> one), got {v!r}')
         self.nodata, self.nodata_value = nodata, nodata_value
         self.on_nonfinite, self.fill_value = on_nonfinite, fill_value
-        self.resampling = resampling
         self.skipped: Dict[str, str] = {}  # file -> reason (this worker's)
 
     def _bad_pixels(self, results: dict, m: str, img: np.ndarray, bad: np.ndarray,
@@ -266,12 +264,11 @@ class LoadMultiModalImages(BaseTransform):
             if m not in paths:
                 raise KeyError(f'sample {results.get("sample_idx")} has no {m!r} image; '
                                f'it has {sorted(paths)}')
-            grid = None
-            if grids is not None:
+            grid, resampling = None, 'bilinear'
+            if grids is not None:  # paired by footprint: read onto the sample's grid
                 grid = dict(crs=grids['crs'], bounds=grids['bounds'],
                             shape=grids['shapes'][m])
-            resampling = (grids or {}).get('resampling', {}).get(m) or _per_modality(
-                self.resampling, m, 'bilinear')
+                resampling = grids['resampling'][m]
             img, nodata, band_files = read_raster(
                 paths[m], _per_modality(self.color_type, m, 'unchanged'), grid,
                 resampling)
