@@ -321,6 +321,13 @@ def test_nodata_from_the_file_or_the_config(tmp_path):
                        r"\(30 of 100\) are nodata"):
         load(info, nodata='raise')
     assert (load(info, nodata='fill')['img']['sar'][..., 0] == 0).sum() == 30
+    # resampled onto another grid (half a pixel west), the file's nodata stays nodata
+    from mmkd.datasets.transforms.loading import read_raster
+    grid = dict(crs=rasterio.crs.CRS.from_string(UTM).to_wkt(), shape=(10, 10),
+                bounds=(X0 - 5, Y0 - 100, X0 + 95, Y0))
+    img, nodata, _ = read_raster(path, grid=grid)
+    assert nodata[:, :3].all() and not nodata[:, 4:].any()
+    assert (img[..., 0][nodata] == -9999).all() and (img[:, 4:] == 5).all()
     png = str(tmp_path / 'eo.png')
     img = np.full((4, 4), 7, np.uint8)
     img[0] = 0

@@ -106,7 +106,10 @@ def read_geotiff(path: str, grid: Optional[dict] = None,
                 out = vrt.read()
             # the last band is GDAL's alpha: 0 where no source pixel (outside the
             # file's footprint, or the file's own nodata) contributed
-            return out[:-1], out[-1] == 0
+            data, nodata = out[:-1], out[-1] == 0
+            if src.nodata is not None and nodata.any():
+                data[:, nodata] = np.asarray(src.nodata).astype(data.dtype)  # as stored
+            return data, nodata
 
 
 def tiff_ext(path: str) -> bool:
