@@ -13,6 +13,20 @@ Three layouts, as users have them (``modalities`` names the keys, e.g. ``('eo', 
     ``<folder>/<class>/`` matched by ``id_patterns`` or by file stem); a folder is named
     by the class name or by the class index (the challenge's ``EO/0/``, ``EO/1/``).
 
+A modality may be several single-band files (:mod:`mmkd.datasets.band_files`):
+``folders=dict(sar=['S1/vv', 'S1/vh'], eo=dict(folder='S2', pattern=
+r'(?P<id>.+)_B{band}\.tif', bands=['04', '03', '02']))`` stacks VV, VH and B4, B3, B2
+in that order; a missing band file is an error naming it. In layout (a) a JSON entry
+may list band files (``"sar": ["vv/1.tif", "vh/1.tif"]``).
+
+Georeferenced data may be paired by footprint and CRS instead of by name
+(``pairing='footprint'`` or ``pairing=dict(by='footprint', max_days=3,
+resolution=dict(eo=2.5))``, :mod:`mmkd.datasets.georef`): each reference (SAR) file
+takes the overlapping partner nearest in acquisition date, and every modality is read
+onto the intersection of their footprints, on the reference grid or at its own pixel
+size. In layout (a) the listed pairs are kept, checked for overlap and aligned the same
+way; in layout (c) only files of one class folder pair.
+
 A sample whose partner is missing is never silently mismatched: ``on_unpaired='error'``
 (default) raises naming the file; ``'skip'`` drops it and logs how many were skipped per
 modality. Each data info is ``{'img_path': {modality: path}, 'gt_label': int}`` (no
@@ -23,12 +37,14 @@ import json
 import os
 import os.path as osp
 import re
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
 
 from mmkd.registry import DATASETS
+from .band_files import BandSpec, MissingBandError, match_id
+from .georef import align_given_pairs, pair_by_footprint, parse_pairing
 
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.npy')
 
@@ -46,12 +62,17 @@ class PairedClsDataset(BaseDataset):
             (``('sar',)``) to read only what a model needs at test time.
         data_root (str): Root folder; relative paths are joined to it.
         ann_file (str): Layout (a): the annotation file.
-        folders (dict): Layouts (b)/(c): modality -> folder under ``data_root``.
-        id_patterns (dict, optional): modality -> regex whose first group is the pairing
-            id; default: the file stem.
+        folders (dict): Layouts (b)/(c): modality -> folder under ``data_root``, a list
+            of band folders, or ``dict(folder=, pattern=, bands=)`` (see above).
+        id_patterns (dict, optional): modality -> regex whose ``id`` group (else first
+            group) is the pairing id; default: the file stem. A ``date`` group gives
+            the acquisition date for ``pairing='footprint'``.
         label_file (str, optional): Layout (b): CSV of ``id,label`` (header allowed).
         class_subfolders (bool): Layout (c) when True.
-        on_unpaired (str): ``'error'`` or ``'skip'``.
+        on_unpaired (str): ``'error'`` or ``'skip'`` (also for samples missing a band
+            file or, pairing by footprint, without an overlapping partner).
+        pairing (str | dict): ``'name'`` (default: by id) or ``'footprint'`` / a dict
+            of options (:mod:`mmkd.datasets.georef`).
         max_per_class (int, optional): Keep at most this many samples of each class
             (the first in file order), for balanced subsets of large datasets.
         ann_columns (Sequence[str], optional): Layout (a), text files: the modality of
@@ -76,6 +97,7 @@ class PairedClsDataset(BaseDataset):
                  ann_columns: Optional[Sequence[str]] = None,
                  max_per_class: Optional[int] = None,
                  classes=None,
+                 pairing: Union[str, dict] = 'name',
                  **kwargs):
         if not modalities:
             raise ValueError('PairedClsDataset needs at least one modality')
@@ -93,6 +115,9 @@ class PairedClsDataset(BaseDataset):
         self.max_per_class = max_per_class
         self.folders = dict(folders or {})
         self.id_patterns = {m: re.compile(p) for m, p in (id_patterns or {}).items()}
+        self.band_specs = {m: BandSpec(m, self.folders[m], self.id_patterns.get(m))
+                           for m in self.modalities if m in self.folders}
+        self.pairing = parse_pairing(pairing, self.modalities)
         self.label_file = label_file
         self.class_subfolders = class_subfolders
         self.on_unpaired = on_unpaired
@@ -116,13 +141,9 @@ class PairedClsDataset(BaseDataset):
                          f'name ({list(classes) if classes else "no classes given"})')
 
     def _pair_id(self, modality: str, filename: str) -> Optional[str]:
-        pattern = self.id_patterns.get(modality)
-        if pattern is None:
-            return osp.splitext(filename)[0]
-        m = pattern.fullmatch(filename) or pattern.search(filename)
-        return m.group(1) if m else None
+        return match_id(self.id_patterns.get(modality), filename)
 
-    def _scan(self, modality: str, folder: str) -> Dict[str, str]:
+    def _scan(self, modality: str, folder: str, id_fn=None) -> Dict[str, str]:
         """id -> path for the image files of one modality folder (recursively for (c))."""
         root = self._abs(folder)
         if not osp.isdir(root):
@@ -132,7 +153,7 @@ class PairedClsDataset(BaseDataset):
             for fn in sorted(files):
                 if not fn.lower().endswith(IMG_EXTENSIONS):
                     continue
-                pid = self._pair_id(modality, fn)
+                pid = id_fn(fn) if id_fn else self._pair_id(modality, fn)
                 if pid is None:
                     continue
                 rel = osp.relpath(dirpath, root)
@@ -143,12 +164,44 @@ class PairedClsDataset(BaseDataset):
                 found[key] = osp.join(dirpath, fn)
         return found
 
-    def _unpaired(self, modality: str, path: str, partner: str):
+    def _unpaired(self, modality: str, path: str, partner: str, why: str = '',
+                  key: Optional[str] = None, error=None):
         if self.on_unpaired == 'error':
-            raise UnpairedSampleError(
-                f'{path} ({modality}) has no {partner} partner; fix the data or set '
+            raise (error or UnpairedSampleError)(
+                f'{path} ({modality}) has no {partner} partner{why}; fix the data or set '
                 f"on_unpaired='skip' to drop such samples (they are counted and logged)")
-        self.skipped[modality] = self.skipped.get(modality, 0) + 1
+        key = key or modality
+        self.skipped[key] = self.skipped.get(key, 0) + 1
+
+    def _scan_modality(self, m: str) -> Dict[str, object]:
+        """id -> path (or band paths) of one modality; samples missing a band file
+        raise or are skipped (``on_unpaired``)."""
+        found, incomplete = self.band_specs[m].scan(
+            lambda folder, id_fn: self._scan(m, folder, id_fn), self._abs,
+            lambda fn: self._pair_id(m, fn))
+        for message in incomplete.values():
+            if self.on_unpaired == 'error':
+                raise MissingBandError(f"{message}; fix the data or set on_unpaired="
+                                       f"'skip' to drop such samples (they are counted "
+                                       f"and logged)")
+            key = f'{m} (missing a band file)'
+            self.skipped[key] = self.skipped.get(key, 0) + 1
+        return found
+
+    def _date_patterns(self) -> Dict[str, object]:
+        out = {}
+        for m in self.modalities:
+            spec = self.band_specs.get(m)
+            p = spec.date_pattern() if spec else self.id_patterns.get(m)
+            if p is not None and 'date' in p.groupindex:
+                out[m] = p
+        return out
+
+    def _georef_unpaired(self, unpaired) -> None:
+        ref = self.pairing['ref']
+        for path, partner, reason in unpaired:
+            self._unpaired(ref, path, partner, f' by footprint: {reason}',
+                           key=f'{ref} (no {partner} footprint partner)')
 
     # ------------------------------------------------------------------ loading
     def load_data_list(self) -> List[dict]:
@@ -202,14 +255,27 @@ class PairedClsDataset(BaseDataset):
             for m in self.modalities:
                 if m not in item:
                     raise KeyError(f'{where}: no {m!r} entry (has {sorted(item)})')
-                p = self._abs(item[m])
-                if not osp.isfile(p):
+                p = ([self._abs(b) for b in item[m]] if isinstance(item[m], list)
+                     else self._abs(item[m]))
+                lacking = [f for f in ([p] if isinstance(p, str) else p)
+                           if not osp.isfile(f)]
+                if lacking:
                     others = [o for o in self.modalities if o != m]
-                    self._unpaired(others[0] if others else m, p, m)
+                    self._unpaired(others[0] if others else m, lacking[0], m)
                     break
                 paths[m] = p
             else:
                 info = dict(img_path=paths)
+                if self.pairing is not None:
+                    extra, why = align_given_pairs(self.pairing, self.modalities, paths,
+                                                   self._date_patterns())
+                    if extra is None:
+                        ref = self.pairing['ref']
+                        self._georef_unpaired([(paths[ref] if isinstance(
+                            paths[ref], str) else paths[ref][0], why[0],
+                            f'{where}: {why[1]}')])
+                        continue
+                    info.update(extra)
                 lab = self._label(label, where)
                 if lab >= 0:
                     info['gt_label'] = lab
@@ -217,7 +283,7 @@ class PairedClsDataset(BaseDataset):
         return infos
 
     def _load_folders(self) -> List[dict]:
-        per_mod = {m: self._scan(m, self.folders[m]) for m in self.modalities}
+        per_mod = {m: self._scan_modality(m) for m in self.modalities}
         ids = sorted(set().union(*per_mod.values()))
         labels = self._read_label_file() if self.label_file else {}
         classes = None
@@ -226,14 +292,25 @@ class PairedClsDataset(BaseDataset):
             if not self._metainfo.get('classes'):
                 self._metainfo['classes'] = tuple(found)
             classes = list(self._metainfo['classes'])
+        if self.pairing is not None:
+            pairs, unpaired = pair_by_footprint(
+                self.pairing, self.modalities, per_mod, self._date_patterns(),
+                group=(lambda k: k.split('/')[0]) if self.class_subfolders else None)
+            self._georef_unpaired(unpaired)
+        else:
+            pairs = []
+            for key in ids:
+                have = [m for m in self.modalities if key in per_mod[m]]
+                if len(have) != len(self.modalities):
+                    lacking = [m for m in self.modalities if m not in have]
+                    self._unpaired(have[0], per_mod[have[0]][key], lacking[0])
+                    continue
+                pairs.append((key, {m: per_mod[m][key] for m in self.modalities}, {}))
         infos = []
-        for key in ids:
-            have = [m for m in self.modalities if key in per_mod[m]]
-            if len(have) != len(self.modalities):
-                lacking = [m for m in self.modalities if m not in have]
-                self._unpaired(have[0], per_mod[have[0]][key], lacking[0])
-                continue
-            info = dict(img_path={m: per_mod[m][key] for m in self.modalities})
+        for key, paths, extra in pairs:
+            info = dict(img_path=paths, **extra)
+            first = paths[self.modalities[0]]
+            first = first if isinstance(first, str) else first[0]
             if self.class_subfolders:
                 cls = key.split('/')[0]
                 if cls in classes:
@@ -246,7 +323,7 @@ class PairedClsDataset(BaseDataset):
             elif labels:
                 if key not in labels:
                     raise KeyError(f'{self.label_file}: no label for id {key!r} '
-                                   f'({per_mod[self.modalities[0]][key]})')
+                                   f'({first})')
                 info['gt_label'] = labels[key]
             infos.append(info)
         return infos

@@ -13,6 +13,9 @@ annotation file::
 A template is formatted with the COCO image entry: ``{}`` / ``{file_name}`` is its
 ``file_name``, ``{stem}`` and ``{ext}`` its parts, and any other key of the entry
 (``{id}``, ``{vedai_id}`` ...) its value; a template without ``{`` is a folder prefix.
+A modality made of single-band files takes a list of templates, stacked in that order
+(``sar=['vv/{stem}.tif', 'vh/{stem}.tif']``); a missing band file is reported like a
+missing partner, naming it.
 Paths are relative to ``data_root``. Each data info has ``img_path`` as a dict
 ``modality -> path`` (read with ``mmkd.LoadMultiModalImages``) and ``ref_modality``, the
 modality whose pixel frame the boxes are in (all modalities of one entry are expected to
@@ -53,8 +56,11 @@ DET_META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
                  'flip_direction', 'ref_modality')
 
 
-def _template(value: str) -> str:
-    """A modality's template; a plain folder becomes ``<folder>/{}``."""
+def _template(value):
+    """A modality's template; a plain folder becomes ``<folder>/{}``; a list (band
+    files) is a list of templates."""
+    if isinstance(value, (list, tuple)):
+        return [_template(v) for v in value]
     if '{' in value:
         return value
     return value + '{}' if not value or value.endswith('/') else value + '/{}'
@@ -124,6 +130,12 @@ class PairedCocoDataset(CocoDataset):
         stem, ext = osp.splitext(file_name)
         fields = dict(img_info, file_name=file_name, stem=stem, ext=ext)
         template = self.modalities[modality]
+        if isinstance(template, list):  # band files
+            return [self._format(t, modality, file_name, fields, img_info)
+                    for t in template]
+        return self._format(template, modality, file_name, fields, img_info)
+
+    def _format(self, template, modality, file_name, fields, img_info) -> str:
         try:
             rel = template.format(file_name, **fields)
         except (KeyError, IndexError) as e:
@@ -192,7 +204,10 @@ class PairedCocoDataset(CocoDataset):
         return info
 
     def _paired(self, info: dict) -> bool:
-        paths = info['img_path']
+        paths = {m: ([p] if isinstance(p, str) else p) for m, p in
+                 info['img_path'].items()}
+        paths = {m: next((f for f in p if not osp.isfile(f)), p[0])
+                 for m, p in paths.items()}  # a missing band file names itself
         have = [m for m, p in paths.items() if osp.isfile(p)]
         if len(have) == len(paths):
             return True
@@ -254,13 +269,19 @@ def _prune_det_pipeline(pipeline, modality: str) -> list:
     return out
 
 
+def _pixel_options(load: dict) -> bool:
+    """The loader handles nodata/NaN pixels in a way mmdet's loader does not."""
+    return (load.get('nodata', 'keep') != 'keep' or load.get('nodata_value') is not None
+            or load.get('on_nonfinite', 'raise') != 'raise')
+
+
 def _host_det_pipeline(pruned, modality: str) -> Optional[list]:
     """mmdet's equivalent of a pruned pipeline, or None when a transform has none."""
     out = []
     for t in pruned:
         t, name = dict(t), _type_name(t)
         if name == 'LoadMultiModalImages':
-            if t.get('bands') is not None:
+            if t.get('bands') is not None or _pixel_options(t):
                 return None
             color = t.get('color_type', 'unchanged')
             color = color.get(modality, 'unchanged') if isinstance(color, dict) else color
@@ -302,7 +323,7 @@ def single_modality_dataset(dataset: dict, modality: str) -> None:
     template = templates[modality]
     pruned = _prune_det_pipeline(dataset.get('pipeline', []), modality)
     host = _host_det_pipeline(pruned, modality)
-    fields = template_fields(template)
+    fields = template_fields(template) if isinstance(template, str) else None
     folder_only = fields in ([''], ['file_name']) and template.endswith(
         ('{}', '{file_name}'))
     if folder_only and host is not None:

@@ -26,6 +26,15 @@ Two layouts (``modalities`` names the keys, e.g. ``('sar', 'optical')``):
     optical='PS-RGB')``. The public test split has SAR only: read it with
     ``modalities=('sar',)`` and ``buildings_csv=None``.
 
+In layout (a) a modality may be several single-band files (a list of band folders, or
+``dict(folder=, pattern=r'..._B{band}\.tif', bands=[...])``, see
+:mod:`mmkd.datasets.band_files`), stacked in the order given; and georeferenced
+modalities may be paired by footprint and CRS (``pairing='footprint'``, see
+:mod:`mmkd.datasets.georef`): each ``ref_modality`` file takes the overlapping partner
+nearest in date, every modality is read onto the intersection, and the mask (in the
+``ref_modality`` file's pixel frame, matched by its id) is cut to it by
+``mmkd.LoadSegMask``.
+
 Each data info: ``img_path`` (modality -> path), ``seg_map_path`` (layout a, when
 labelled) or ``footprints`` (layout b: list of WKT strings), ``sar_orientation``
 (layout b), ``ref_modality`` (the labels' frame), ``sample_id``, ``seg_fields``.
@@ -37,12 +46,14 @@ import csv
 import os
 import os.path as osp
 import re
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmkd.registry import DATASETS
+from .band_files import BandSpec, MissingBandError
+from .georef import pair_by_footprint, parse_pairing
 from .paired_cls_dataset import UnpairedSampleError
 
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.npy')
@@ -63,11 +74,14 @@ class PairedSegDataset(BaseDataset):
             ``('sar',)`` reads the student's modality only (test time).
         data_root (str): Root folder.
         layout (str): ``'folders'`` or ``'spacenet6'``.
-        folders (dict, optional): modality -> folder under ``data_root``.
+        folders (dict, optional): modality -> folder under ``data_root`` (layout a:
+            or a list of band folders, or ``dict(folder=, pattern=, bands=)``).
         mask_folder (str, optional): Layout (a): folder of masks (uint8 class index per
             pixel, PNG or TIFF). None: unlabelled.
-        id_patterns (dict, optional): modality (or ``'mask'``) -> regex whose first
-            group is the pairing id. Default: the file stem (layout b: the ImageId).
+        id_patterns (dict, optional): modality (or ``'mask'``) -> regex whose ``id``
+            group (else first group) is the pairing id. Default: the file stem (layout
+            b: the ImageId). A ``date`` group gives the acquisition date for
+            ``pairing='footprint'``.
         split_file (str, optional): Ids to keep, one per line.
         buildings_csv (str, optional): Layout (b): the footprint CSV. Default: the one
             ``SummaryData/*_Buildings.csv``; None for unlabelled (test) data.
@@ -76,6 +90,9 @@ class PairedSegDataset(BaseDataset):
         ref_modality (str, optional): The modality whose pixel frame the masks are in
             (default: ``'sar'`` if read, else the first modality).
         on_unpaired (str): ``'error'`` (default) or ``'skip'`` (drop and count).
+        pairing (str | dict): ``'name'`` (default) or ``'footprint'`` / a dict of
+            options (layout a; :mod:`mmkd.datasets.georef`; its ``ref`` is
+            ``ref_modality``).
         **kwargs: mmengine ``BaseDataset`` arguments (``pipeline``, ``test_mode``,
             ``metainfo``, ``indices``, ``lazy_init`` ...).
     """
@@ -94,6 +111,7 @@ class PairedSegDataset(BaseDataset):
                  orientation_file: Optional[str] = 'auto',
                  ref_modality: Optional[str] = None,
                  on_unpaired: str = 'error',
+                 pairing: Union[str, dict] = 'name',
                  **kwargs):
         if not modalities:
             raise ValueError('PairedSegDataset needs at least one modality')
@@ -126,6 +144,19 @@ class PairedSegDataset(BaseDataset):
                            f'modalities read {self.modalities}')
         self.on_unpaired = on_unpaired
         self.skipped: Dict[str, int] = {}
+        self.band_specs = {m: BandSpec(m, self.folders[m], self.id_patterns.get(m))
+                           for m in self.modalities}
+        if layout == 'spacenet6' and any(b.multi for b in self.band_specs.values()):
+            raise ValueError('band files (a list or dict in folders) are for the '
+                             "'folders' layout; SpaceNet 6 tiles hold all their bands")
+        if isinstance(pairing, dict) and pairing.get('ref') not in (None,
+                                                                    self.ref_modality):
+            raise ValueError(f"pairing ref {pairing['ref']!r} differs from ref_modality "
+                             f'{self.ref_modality!r}; the masks are in the ref_modality '
+                             f'frame: set ref_modality')
+        self.pairing = parse_pairing(pairing, self.modalities, self.ref_modality)
+        if self.pairing is not None and layout != 'folders':
+            raise ValueError("pairing by footprint is for layout='folders'")
         super().__init__(data_root=data_root, **kwargs)
 
     # ------------------------------------------------------------------ helpers
@@ -137,9 +168,11 @@ class PairedSegDataset(BaseDataset):
         if pattern is None:
             return osp.splitext(filename)[0]
         m = pattern.search(filename)
-        return m.group(1) if m else None
+        if m is None:
+            return None
+        return m.group('id') if 'id' in pattern.groupindex else m.group(1)
 
-    def _scan(self, key: str, folder: str) -> Dict[str, str]:
+    def _scan(self, key: str, folder: str, id_fn=None) -> Dict[str, str]:
         root = self._abs(folder)
         if not osp.isdir(root):
             raise FileNotFoundError(f'{key}: folder {root!r} does not exist')
@@ -147,7 +180,7 @@ class PairedSegDataset(BaseDataset):
         for fn in sorted(os.listdir(root)):
             if not fn.lower().endswith(IMG_EXTENSIONS) or fn.endswith('.aux.xml'):
                 continue
-            pid = self._pair_id(key, fn)
+            pid = id_fn(fn) if id_fn else self._pair_id(key, fn)
             if pid is None:
                 continue
             if pid in found:
@@ -156,23 +189,67 @@ class PairedSegDataset(BaseDataset):
             found[pid] = osp.join(root, fn)
         return found
 
-    def _unpaired(self, have: str, path: str, lacking: str) -> None:
+    def _unpaired(self, have: str, path: str, lacking: str, why: str = '',
+                  key: Optional[str] = None) -> None:
         if self.on_unpaired == 'error':
             raise UnpairedSampleError(
-                f'{path} ({have}) has no {lacking} partner; fix the data or set '
+                f'{path} ({have}) has no {lacking} partner{why}; fix the data or set '
                 f"on_unpaired='skip' to drop such samples (they are counted and logged)")
-        self.skipped[lacking] = self.skipped.get(lacking, 0) + 1
+        key = key or lacking
+        self.skipped[key] = self.skipped.get(key, 0) + 1
+
+    def _scan_modality(self, m: str) -> Dict[str, object]:
+        """id -> path (or band paths); samples missing a band file raise or are
+        skipped (``on_unpaired``)."""
+        found, incomplete = self.band_specs[m].scan(
+            lambda folder, id_fn: self._scan(m, folder, id_fn), self._abs,
+            lambda fn: self._pair_id(m, fn))
+        for message in incomplete.values():
+            if self.on_unpaired == 'error':
+                raise MissingBandError(f"{message}; fix the data or set on_unpaired="
+                                       f"'skip' to drop such samples (they are counted "
+                                       f"and logged)")
+            key = f'{m} (missing a band file)'
+            self.skipped[key] = self.skipped.get(key, 0) + 1
+        return found
+
+    def _pairs(self, per_mod: Dict[str, Dict[str, object]], ids: List[str]):
+        """``(id, {modality: path(s)}, extra)`` by id, or by footprint."""
+        if self.pairing is None:
+            pairs = []
+            for pid in ids:
+                have = [m for m in self.modalities if pid in per_mod[m]]
+                if len(have) != len(self.modalities):
+                    lacking = [m for m in self.modalities if m not in have][0]
+                    self._unpaired(have[0], per_mod[have[0]][pid], lacking)
+                    continue
+                pairs.append((pid, {m: per_mod[m][pid] for m in self.modalities}, {}))
+            return pairs
+        dates = {}
+        for m in self.modalities:
+            p = self.band_specs[m].date_pattern() or self.id_patterns.get(m)
+            if p is not None and 'date' in p.groupindex:
+                dates[m] = p
+        ref = self.ref_modality
+        samples = dict(per_mod)
+        samples[ref] = {k: v for k, v in per_mod[ref].items() if k in set(ids)}
+        pairs, unpaired = pair_by_footprint(self.pairing, self.modalities, samples, dates)
+        for path, partner, reason in unpaired:
+            self._unpaired(ref, path, partner, f' by footprint: {reason}',
+                           key=f'{ref} (no {partner} footprint partner)')
+        return pairs
 
     # ------------------------------------------------------------------ loading
     def load_data_list(self) -> List[dict]:
-        per_mod = {m: self._scan(m, self.folders[m]) for m in self.modalities}
+        per_mod = {m: self._scan_modality(m) for m in self.modalities}
         masks = self._scan('mask', self.mask_folder) if (
             self.layout == 'folders' and self.mask_folder) else None
         footprints, orientations = {}, {}
         if self.layout == 'spacenet6':
             footprints = self._read_footprints()
             orientations = self._read_orientations()
-        ids = sorted(set().union(*per_mod.values()))
+        ids = sorted(set().union(*per_mod.values())) if self.pairing is None else \
+            sorted(per_mod[self.ref_modality])
         if self.split_file:
             wanted = self._read_split()
             unknown = [i for i in wanted if i not in ids]
@@ -182,19 +259,14 @@ class PairedSegDataset(BaseDataset):
                     f'{[self._abs(self.folders[m]) for m in self.modalities]}')
             ids = [i for i in ids if i in set(wanted)]
         infos = []
-        for pid in ids:
-            have = [m for m in self.modalities if pid in per_mod[m]]
-            if len(have) != len(self.modalities):
-                lacking = [m for m in self.modalities if m not in have][0]
-                self._unpaired(have[0], per_mod[have[0]][pid], lacking)
-                continue
-            info = dict(img_path={m: per_mod[m][pid] for m in self.modalities},
-                        sample_id=pid, ref_modality=self.ref_modality, seg_fields=[],
-                        reduce_zero_label=False)
+        for pid, paths, extra in self._pairs(per_mod, ids):
+            info = dict(img_path=paths, sample_id=pid, ref_modality=self.ref_modality,
+                        seg_fields=[], reduce_zero_label=False, **extra)
             if masks is not None:
                 if pid not in masks:
-                    self._unpaired(self.ref_modality, info['img_path'][self.ref_modality],
-                                   'mask')
+                    ref_path = paths[self.ref_modality]
+                    self._unpaired(self.ref_modality, ref_path if isinstance(
+                        ref_path, str) else ref_path[0], 'mask')
                     continue
                 info['seg_map_path'] = masks[pid]
             if self.layout == 'spacenet6':

@@ -182,6 +182,9 @@ def _host_pipeline(pipeline, modality: str):
     for t in pipeline:
         name = _type_name(t)
         if name == 'LoadMultiModalImages':
+            if (t.get('nodata', 'keep') != 'keep' or t.get('nodata_value') is not None
+                    or t.get('on_nonfinite', 'raise') != 'raise'):
+                return None  # nodata/NaN handling: only mmkd's loader does it
             color = t.get('color_type', 'unchanged')
             color = color.get(modality, 'unchanged') if isinstance(color, dict) else color
             out.append(dict(type='LoadImageFromFile', color_type=color))
@@ -221,7 +224,9 @@ def _single_modality_dataset(dataset: dict, modality: str) -> None:
         return
     pruned = _prune_pipeline(pipeline, modality)
     host = _host_pipeline(pruned, modality)
-    if dataset.get('class_subfolders') and host is not None:
+    one_folder = isinstance((dataset.get('folders') or {}).get(modality), str)
+    if dataset.get('class_subfolders') and host is not None and one_folder and \
+            dataset.get('pairing', 'name') == 'name':
         new = dict(type='CustomDataset', data_root=dataset.get('data_root', ''),
                    data_prefix=dataset['folders'][modality], with_label=True,
                    pipeline=host)
@@ -233,6 +238,9 @@ def _single_modality_dataset(dataset: dict, modality: str) -> None:
     else:
         dataset['modalities'] = [modality]
         dataset['pipeline'] = pruned
+        pairing = dataset.get('pairing')
+        if isinstance(pairing, dict) and pairing.get('ref') not in (None, modality):
+            dataset['pairing'] = dict(pairing, ref=modality)  # one modality: its own grid
 
 
 def _plain(value):

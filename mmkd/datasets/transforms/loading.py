@@ -12,8 +12,10 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmengine.logging import print_log
 
 from mmkd.registry import TRANSFORMS
+from .raster_io import ImageReadError, MultiPageTiff, read_geotiff
 
 PerMod = Union[None, str, int, Dict[str, object]]
 
@@ -24,23 +26,38 @@ def _per_modality(value, modality, default=None):
     return default if value is None else value
 
 
-class ImageReadError(ValueError):
-    """An image file is missing, corrupt, or not what the config says it is."""
+class InvalidPixelsError(ImageReadError):
+    """A sample has NaN/infinite or nodata pixels and the loader was told to refuse
+    them (``on_nonfinite='raise'`` or ``nodata='raise'``)."""
 
 
-def read_image(path: str, color_type: str = 'unchanged') -> np.ndarray:
-    """Read PNG/JPEG/BMP (8 or 16 bit), (Geo)TIFF (any dtype, any band count) or .npy
-    into an ``H x W x C`` array, keeping the dtype."""
+class SARUnitError(ValueError):
+    """SAR values are not in the unit ``SARIntensityScale``'s ``mode`` expects."""
+
+
+def _read_one(path: str, color_type: str, grid: Optional[dict],
+              resampling: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """One file -> ``(H x W x C array, H x W nodata mask or None)``."""
     if not osp.isfile(path):
         raise ImageReadError(f'image file {path!r} does not exist')
     ext = osp.splitext(path)[1].lower()
+    nodata = None
     try:
         if ext in ('.tif', '.tiff'):
-            import tifffile
-            img = tifffile.imread(path)
-            # GeoTIFF band-interleaved files read as (bands, H, W)
-            if img.ndim == 3 and img.shape[0] < min(img.shape[1:]) and img.shape[0] <= 32:
-                img = np.transpose(img, (1, 2, 0))
+            try:
+                data, nodata = read_geotiff(path, grid, resampling)
+                img = np.transpose(data, (1, 2, 0))
+            except MultiPageTiff:
+                img = _read_tifffile(path)
+            except ImageReadError:
+                raise
+            except Exception:
+                if grid is not None:
+                    raise
+                img = _read_tifffile(path)  # a TIFF GDAL cannot open
+        elif grid is not None:
+            raise ImageReadError(f'{path}: only GeoTIFFs can be resampled onto the '
+                                 f'sample\'s grid (pairing by footprint)')
         elif ext == '.npy':
             img = np.load(path)
         else:
@@ -56,12 +73,105 @@ def read_image(path: str, color_type: str = 'unchanged') -> np.ndarray:
         img = img[..., None]
     if color_type == 'grayscale' and img.shape[2] == 3 and ext in ('.tif', '.tiff', '.npy'):
         img = img.mean(axis=2, keepdims=True).astype(img.dtype)
-    return np.ascontiguousarray(img)
+    return img, nodata
+
+
+def _read_tifffile(path: str) -> np.ndarray:
+    import tifffile
+    img = tifffile.imread(path)
+    # band-interleaved files read as (bands, H, W)
+    if img.ndim == 3 and img.shape[0] < min(img.shape[1:]) and img.shape[0] <= 32:
+        img = np.transpose(img, (1, 2, 0))
+    return img
+
+
+def read_raster(path: Union[str, Sequence[str]], color_type: str = 'unchanged',
+                grid: Optional[dict] = None, resampling: str = 'bilinear'):
+    """Read one file, or a list of band files stacked in the order given.
+
+    Returns ``(img, nodata, band_files)``: the ``H x W x C`` array (dtype kept), an
+    ``H x W`` bool mask of the pixels the file(s) declare as nodata (GeoTIFF nodata
+    value, internal mask or alpha; on a ``grid``, also where the file does not cover
+    it), or None for formats that declare none, and the file each channel came from.
+    ``grid`` (``dict(crs=, bounds=, shape=)``) reads GeoTIFFs onto that grid (see
+    :func:`mmkd.datasets.transforms.raster_io.read_geotiff`).
+    """
+    paths = [path] if isinstance(path, str) else list(path)
+    if not paths:
+        raise ImageReadError('an empty list of band files')
+    imgs, masks, files = [], [], []
+    for p in paths:
+        img, nodata = _read_one(p, color_type if len(paths) == 1 else 'unchanged', grid,
+                                resampling)
+        if imgs and img.shape[:2] != imgs[0].shape[:2]:
+            raise ImageReadError(
+                f'band files of one sample differ in size: {paths[0]} is '
+                f'{imgs[0].shape[0]}x{imgs[0].shape[1]}, {p} is {img.shape[0]}x'
+                f'{img.shape[1]}; bands stacked into one image must share one grid')
+        imgs.append(img)
+        masks.append(nodata)
+        files += [p] * img.shape[2]
+    if len(imgs) == 1:
+        img = imgs[0]
+    else:
+        dtypes = {i.dtype for i in imgs}
+        img = np.concatenate(imgs if len(dtypes) == 1 else
+                             [i.astype(np.result_type(*dtypes)) for i in imgs], axis=2)
+        if color_type == 'grayscale' and img.shape[2] > 1:
+            img = img.mean(axis=2, keepdims=True).astype(img.dtype)
+            files = [', '.join(paths)]
+    declared = [m for m in masks if m is not None]
+    nodata = np.logical_or.reduce(declared) if declared else None
+    return np.ascontiguousarray(img), nodata, files
+
+
+def read_image(path: Union[str, Sequence[str]], color_type: str = 'unchanged') -> np.ndarray:
+    """Read PNG/JPEG/BMP (8 or 16 bit), (Geo)TIFF (any dtype, any band count; with
+    rasterio) or .npy into an ``H x W x C`` array, keeping the dtype. A list of paths
+    is read as band files stacked in the order given."""
+    return read_raster(path, color_type)[0]
+
+
+PIXEL_ACTIONS = ('fill', 'mask', 'skip', 'raise')
+
+
+def _files(band_files: Sequence[str], channels: np.ndarray) -> str:
+    """The files that hold the given channels, in order, without repeats."""
+    out = []
+    for c in np.flatnonzero(channels):
+        if band_files[c] not in out:
+            out.append(band_files[c])
+    return ', '.join(out)
 
 
 @TRANSFORMS.register_module()
 class LoadMultiModalImages(BaseTransform):
     """Read one image per modality from ``results['img_path']`` (a dict).
+
+    A modality's path may be a list of band files (e.g. Sentinel-1 VV and VH, or
+    Sentinel-2 B4, B3, B2 as separate files): they are stacked as channels in the
+    order given. When the sample carries ``geo_grid`` (datasets pairing modalities by
+    footprint), every GeoTIFF is read onto that grid: the reference modality as a
+    window of its own pixels, the others reprojected and resampled with rasterio.
+
+    Bad pixels are checked per sample, naming the file and the fraction affected:
+
+    - **NaN / infinite** values (float rasters): ``on_nonfinite``, default ``'raise'``
+      (:class:`InvalidPixelsError`), so they never reach the loss unannounced;
+    - **nodata**: what the file declares (GeoTIFF nodata value, internal mask or alpha
+      band), plus pixels equal to ``nodata_value`` for files that declare nothing
+      (PNG, or a TIFF written without it), plus, on a ``geo_grid``, pixels the file
+      does not cover: ``nodata``, default ``'keep'`` (values left as stored, as
+      before; ``SARIntensityScale`` in dB mode maps 0 to its floor).
+
+    Actions: ``'fill'`` (set to ``fill_value``), ``'mask'`` (fill, and record the
+    pixels in ``results['invalid_masks'][modality]``, an ``H x W`` bool array;
+    ``mmkd.LoadSegMask`` then labels them 255, the ignore index, so they are left out
+    of the segmentation loss; classification and detection have no per-pixel label,
+    there it fills), ``'skip'`` (drop the sample: the dataset draws another one during
+    training and the file is logged once; mmengine refuses a dropped sample at test
+    time, so use fill or mask there), ``'raise'``; ``nodata`` also takes ``'keep'``.
+    Each option may be given per modality as a dict.
 
     Args:
         modalities (Sequence[str], optional): Which to read (default: all listed).
@@ -72,6 +182,19 @@ class LoadMultiModalImages(BaseTransform):
             1-band one is expected).
         bands (Sequence[int] | dict, optional): Band indices to keep (after reading).
         to_float32 (bool): Convert to float32. Defaults to False.
+        nodata (str | dict): What to do with nodata pixels: ``'keep'`` (default),
+            ``'fill'``, ``'mask'``, ``'skip'`` or ``'raise'``.
+        nodata_value (float | dict, optional): A value that marks nodata in files that
+            do not declare theirs.
+        on_nonfinite (str | dict): What to do with NaN/infinite pixels: ``'raise'``
+            (default), ``'fill'``, ``'mask'`` or ``'skip'``.
+        fill_value (float | dict): The value ``'fill'`` and ``'mask'`` write. Defaults
+            to 0 (nodata for ``SARIntensityScale``'s dB mode).
+
+    Example::
+
+        dict(type='mmkd.LoadMultiModalImages', channels=dict(sar=2, eo=3),
+             nodata=dict(sar='mask'), on_nonfinite='mask')
     """
 
     def __init__(self,
@@ -79,35 +202,91 @@ class LoadMultiModalImages(BaseTransform):
                  color_type: PerMod = 'unchanged',
                  channels: PerMod = None,
                  bands=None,
-                 to_float32: bool = False):
+                 to_float32: bool = False,
+                 nodata: PerMod = 'keep',
+                 nodata_value: PerMod = None,
+                 on_nonfinite: PerMod = 'raise',
+                 fill_value: PerMod = 0.):
         self.modalities = tuple(modalities) if modalities else None
         self.color_type = color_type
         self.channels = channels
         self.bands = bands
         self.to_float32 = to_float32
+        for name, value, allowed in (('nodata', nodata, ('keep', ) + PIXEL_ACTIONS),
+                                     ('on_nonfinite', on_nonfinite, PIXEL_ACTIONS)):
+            for v in (value.values() if isinstance(value, dict) else [value]):
+                if v not in allowed:
+                    raise ValueError(f'LoadMultiModalImages: {name} must be one of '
+                                     f'{allowed} (or a dict modality -> one), got {v!r}')
+        self.nodata, self.nodata_value = nodata, nodata_value
+        self.on_nonfinite, self.fill_value = on_nonfinite, fill_value
+        self.skipped: Dict[str, str] = {}  # file -> reason (this worker's)
 
-    def transform(self, results: dict) -> dict:
+    def _bad_pixels(self, results: dict, m: str, img: np.ndarray, bad: np.ndarray,
+                    action: str, what: str, option: str, band_files, hint: str):
+        """Apply ``action`` to the ``H x W x C`` bool array ``bad``; returns the image,
+        or None when the sample is dropped."""
+        pixels = bad.any(axis=2)
+        n = int(pixels.sum())
+        if n == 0 or action == 'keep':
+            return img
+        files = _files(band_files, bad.reshape(-1, bad.shape[2]).any(axis=0))
+        frac = n / pixels.size
+        msg = (f'{files} ({m}): {100 * frac:.3g} % of pixels ({n} of {pixels.size}) '
+               f'{what}')
+        if action == 'raise':
+            raise InvalidPixelsError(
+                f'{msg}; set LoadMultiModalImages({option}=...) to {hint}')
+        if action == 'skip':
+            if files not in self.skipped:
+                self.skipped[files] = msg
+                print_log(f'LoadMultiModalImages: skipped {msg} ({option}=\'skip\'; '
+                          f'{len(self.skipped)} file(s) skipped so far in this worker)',
+                          logger='current', level=30)
+            return None
+        fill = _per_modality(self.fill_value, m, 0.)
+        img = img.copy() if not img.flags.writeable else img
+        img[bad] = np.asarray(fill).astype(img.dtype)
+        if action == 'mask':
+            masks = results.setdefault('invalid_masks', {})
+            masks[m] = pixels if m not in masks else (masks[m] | pixels)
+        return img
+
+    def transform(self, results: dict) -> Optional[dict]:
         paths = results['img_path']
         if not isinstance(paths, dict):
             raise TypeError('LoadMultiModalImages needs img_path as a dict modality -> '
                             'path (use a paired dataset)')
         mods = self.modalities or tuple(paths)
+        grids = results.get('geo_grid')
         imgs, shapes = {}, {}
         for m in mods:
             if m not in paths:
                 raise KeyError(f'sample {results.get("sample_idx")} has no {m!r} image; '
                                f'it has {sorted(paths)}')
-            img = read_image(paths[m], _per_modality(self.color_type, m, 'unchanged'))
+            grid, resampling = None, 'bilinear'
+            if grids is not None:  # paired by footprint: read onto the sample's grid
+                grid = dict(crs=grids['crs'], bounds=grids['bounds'],
+                            shape=grids['shapes'][m])
+                resampling = grids['resampling'][m]
+            img, nodata, band_files = read_raster(
+                paths[m], _per_modality(self.color_type, m, 'unchanged'), grid,
+                resampling)
+            name = paths[m] if isinstance(paths[m], str) else ', '.join(paths[m])
             bands = self.bands.get(m) if isinstance(self.bands, dict) else self.bands
             if bands is not None:
                 if max(bands) >= img.shape[2]:
-                    raise ImageReadError(f'{paths[m]}: bands {list(bands)} requested but '
+                    raise ImageReadError(f'{name}: bands {list(bands)} requested but '
                                          f'the file has {img.shape[2]}')
                 img = img[..., list(bands)]
+                band_files = [band_files[b] for b in bands]
             want = _per_modality(self.channels, m)
             if want is not None and img.shape[2] != want:
-                raise ImageReadError(f'{paths[m]} ({m}) has {img.shape[2]} channel(s), '
+                raise ImageReadError(f'{name} ({m}) has {img.shape[2]} channel(s), '
                                      f'expected {want}')
+            img = self._check_pixels(results, m, img, nodata, band_files)
+            if img is None:
+                return None
             if self.to_float32:
                 img = img.astype(np.float32)
             imgs[m] = img
@@ -116,6 +295,29 @@ class LoadMultiModalImages(BaseTransform):
         results['img_shape'] = dict(shapes)
         results['ori_shape'] = dict(shapes)
         return results
+
+    def _check_pixels(self, results, m, img, nodata, band_files):
+        value = _per_modality(self.nodata_value, m)
+        action = _per_modality(self.nodata, m, 'keep')
+        if action != 'keep' and (nodata is not None or value is not None):
+            bad = np.zeros(img.shape, bool)
+            if nodata is not None:
+                bad |= nodata[..., None]
+            if value is not None:
+                bad |= (img == value) if not np.isnan(value) else np.isnan(img)
+            where = 'the file\'s nodata' + (f' or {value}' if value is not None else '')
+            img = self._bad_pixels(results, m, img, bad, action, f'are nodata ({where})',
+                                   'nodata', band_files,
+                                   "'fill', 'mask', 'skip' or 'keep' them")
+            if img is None:
+                return None
+        if img.dtype.kind == 'f':
+            bad = ~np.isfinite(img)
+            img = self._bad_pixels(
+                results, m, img, bad, _per_modality(self.on_nonfinite, m, 'raise'),
+                'are NaN or infinite', 'on_nonfinite', band_files,
+                "'fill' them, 'mask' them out of the loss or 'skip' such samples")
+        return img
 
 
 @TRANSFORMS.register_module()
@@ -128,6 +330,20 @@ class SARIntensityScale(BaseTransform):
     ``percentiles=(lo, hi)`` of each image) and map linearly to ``out_range``. The result
     is float32. Nodata (``x <= 0`` in dB mode) becomes the lower clip value.
 
+    The input's unit is checked (``check_units``): in ``'db'`` and ``'log'`` mode the
+    input must be linear intensity or amplitude, which is never negative; an image
+    mostly negative (more than ``max_negative``, default half of its pixels) is
+    refused with :class:`SARUnitError`, naming the file: it is already in dB, and
+    ``mode='linear'`` with ``clip`` in dB is what scales it (without the check,
+    ``10 log10`` of negative values maps nearly every pixel to the clip floor). NaN or
+    infinite values are refused too (:class:`InvalidPixelsError`): handle them when
+    loading (``LoadMultiModalImages(on_nonfinite=...)``).
+
+    Example::
+
+        dict(type='mmkd.SARIntensityScale', mode='db', clip=(-25, 5))      # linear
+        dict(type='mmkd.SARIntensityScale', mode='linear', clip=(-25, 5))  # dB input
+
     Args:
         modality (str): Which modality to scale. Defaults to ``'sar'``.
         mode (str): ``'db'``, ``'log'`` or ``'linear'``.
@@ -136,12 +352,18 @@ class SARIntensityScale(BaseTransform):
         percentiles (tuple, optional): Per-image clip at these percentiles instead.
         out_range (tuple): Output range. Defaults to ``(0, 255)``, the range of 8-bit
             images, so the same normalisation statistics serve both.
+        check_units (bool): Refuse input that is already in dB (see above). Defaults
+            to True.
+        max_negative (float): The fraction of negative pixels above which the input
+            counts as dB. Defaults to 0.5 (processing such as thermal-noise removal
+            leaves a few small negative values in linear data; they are nodata here).
     """
 
     def __init__(self, modality: str = 'sar', mode: str = 'db', amplitude: bool = False,
                  clip: Optional[Tuple[float, float]] = None,
                  percentiles: Optional[Tuple[float, float]] = None,
-                 out_range: Tuple[float, float] = (0., 255.), eps: float = 1e-10):
+                 out_range: Tuple[float, float] = (0., 255.), eps: float = 1e-10,
+                 check_units: bool = True, max_negative: float = 0.5):
         if mode not in ('db', 'log', 'linear'):
             raise ValueError(f"SARIntensityScale mode must be 'db', 'log' or 'linear', "
                              f'got {mode!r}')
@@ -150,8 +372,40 @@ class SARIntensityScale(BaseTransform):
         self.modality, self.mode, self.amplitude = modality, mode, amplitude
         self.clip, self.percentiles = clip, percentiles
         self.out_range, self.eps = out_range, eps
+        self.check_units, self.max_negative = check_units, max_negative
 
-    def scale(self, x: np.ndarray) -> np.ndarray:
+    def check(self, x: np.ndarray, where: str = 'the input') -> None:
+        """Raise when ``x`` holds NaN/infinite values or is not in ``mode``'s unit."""
+        if x.dtype.kind == 'f':
+            finite = np.isfinite(x)
+            if not finite.all():
+                n = int((~finite).sum())
+                raise InvalidPixelsError(
+                    f'SARIntensityScale: {where} has {n} NaN or infinite value(s) '
+                    f'({100 * n / x.size:.3g} %); fill or mask them when loading: '
+                    f"LoadMultiModalImages(on_nonfinite='fill' | 'mask' | 'skip')")
+        if not self.check_units or self.mode == 'linear' or x.size == 0 or \
+                x.dtype.kind == 'u':
+            return
+        neg = float((x < 0).mean())
+        if neg <= self.max_negative:
+            return
+        lo, hi = float(x.min()), float(x.max())
+        if -100. <= lo and hi <= 60.:
+            what = (f'looks already in dB: {100 * neg:.3g} % of its pixels are negative '
+                    f'(values {lo:.3g} .. {hi:.3g}), and linear intensity or amplitude '
+                    f'never is')
+        else:
+            what = (f'is {100 * neg:.3g} % negative (values {lo:.3g} .. {hi:.3g}); '
+                    f'linear intensity or amplitude never is')
+        raise SARUnitError(
+            f'SARIntensityScale(mode={self.mode!r}): {where} {what}. For input already '
+            f"in dB use mode='linear' with clip in dB, e.g. SARIntensityScale("
+            f"mode='linear', clip=(-25, 5)); mode={self.mode!r} expects linear "
+            f'intensity (or amplitude=True). check_units=False turns this check off')
+
+    def scale(self, x: np.ndarray, where: str = 'the input') -> np.ndarray:
+        self.check(x, where)
         x = x.astype(np.float64)
         if self.mode == 'db':
             y = (20. if self.amplitude else 10.) * np.log10(np.maximum(x, self.eps))
@@ -176,7 +430,12 @@ class SARIntensityScale(BaseTransform):
         if self.modality not in results['img']:
             raise KeyError(f'SARIntensityScale: no {self.modality!r} image in the sample '
                            f'(has {sorted(results["img"])})')
-        results['img'][self.modality] = self.scale(results['img'][self.modality])
+        path = results.get('img_path', {})
+        path = path.get(self.modality) if isinstance(path, dict) else path
+        if path is not None and not isinstance(path, str):
+            path = ', '.join(path)
+        where = f'the {self.modality!r} image' + (f' {path}' if path else '')
+        results['img'][self.modality] = self.scale(results['img'][self.modality], where)
         return results
 
 

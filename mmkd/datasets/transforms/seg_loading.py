@@ -8,6 +8,7 @@ packs as ``gt_sem_seg``.
 """
 from typing import Dict, Optional, Sequence
 
+import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 
@@ -51,6 +52,13 @@ class LoadSegMask(BaseTransform):
     at the reference modality's size). Run it after ``LoadMultiModalImages`` and before
     any geometric transform.
 
+    When the sample was paired by footprint (``geo_grid``), the mask is in the
+    reference *file*'s pixel frame: it is cut to the sample's window (the footprints'
+    intersection) and, when the reference was resampled to another pixel size,
+    resized to it (nearest). Pixels that ``LoadMultiModalImages`` flagged as invalid
+    (``nodata='mask'`` / ``on_nonfinite='mask'``, ``results['invalid_masks']``) in any
+    modality become 255, the ignore index, so they stay out of the loss.
+
     Args:
         check_pair_sizes (bool): Every modality must have the reference modality's
             height and width (co-registered tiles on one grid, as SpaceNet 6 and the
@@ -69,6 +77,21 @@ class LoadSegMask(BaseTransform):
         self.label_map = dict(label_map or {})
         self.ignore_value = ignore_value
 
+    @staticmethod
+    def _to_grid(mask, grid, shape, path, ref_path):
+        """The mask of the whole reference file, cut to the sample's window and
+        resized to the reference modality's size."""
+        h0, w0 = grid['ref_shape']
+        if mask.shape != (h0, w0):
+            raise PairedSizeError(f'mask {path} is {mask.shape[0]}x{mask.shape[1]} but '
+                                  f'its reference file {ref_path} is {h0}x{w0}')
+        r, c, h, w = grid['ref_window']
+        mask = mask[r:r + h, c:c + w]
+        if mask.shape != tuple(shape):
+            mask = cv2.resize(mask, (int(shape[1]), int(shape[0])),
+                              interpolation=cv2.INTER_NEAREST)
+        return mask
+
     def transform(self, results: dict) -> dict:
         ref = results.get('ref_modality') or next(iter(results['img']))
         results['ref_modality'] = ref
@@ -83,6 +106,7 @@ class LoadSegMask(BaseTransform):
                         f'co-register them (tools/dataset_converters/spacenet6.py '
                         f'resamples onto the SAR grid) or set check_pair_sizes=False '
                         f'and resize with PairedResize')
+        grid = results.get('geo_grid')
         if results.get('seg_map_path'):
             path = results['seg_map_path']
             mask = read_image(path, 'unchanged')
@@ -90,12 +114,19 @@ class LoadSegMask(BaseTransform):
                 raise ImageReadError(f'mask {path} has {mask.shape[2]} channels; a mask '
                                      f'holds one class index per pixel')
             mask = mask[..., 0]
+            if grid is not None:
+                mask = self._to_grid(mask, grid, shapes[ref], path, paths.get(ref))
             if mask.shape != tuple(shapes[ref]):
                 raise PairedSizeError(
                     f'mask {path} is {mask.shape[0]}x{mask.shape[1]} but its {ref} image '
                     f'{paths.get(ref)} is {shapes[ref][0]}x{shapes[ref][1]}')
         elif 'footprints' in results:
-            mask = rasterize_footprints(results['footprints'], shapes[ref])
+            if grid is not None:
+                mask = self._to_grid(
+                    rasterize_footprints(results['footprints'], grid['ref_shape']),
+                    grid, shapes[ref], 'footprints', paths.get(ref))
+            else:
+                mask = rasterize_footprints(results['footprints'], shapes[ref])
         else:
             return results  # unlabelled sample
         mask = mask.astype(np.uint8)
@@ -106,6 +137,11 @@ class LoadSegMask(BaseTransform):
             mask = out
         if self.ignore_value is not None:
             mask = np.where(mask == self.ignore_value, 255, mask).astype(np.uint8)
+        for m, invalid in (results.get('invalid_masks') or {}).items():
+            if invalid.shape != mask.shape:
+                invalid = cv2.resize(invalid.astype(np.uint8), mask.shape[::-1],
+                                     interpolation=cv2.INTER_NEAREST).astype(bool)
+            mask = np.where(invalid, 255, mask).astype(np.uint8)
         results['gt_seg_map'] = mask
         results.setdefault('seg_fields', []).append('gt_seg_map')
         return results
