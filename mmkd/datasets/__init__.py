@@ -1,3 +1,4 @@
+from .coco_annotations import AnnotationFileError  # noqa: F401
 from .paired_cls_dataset import PairedClsDataset, UnpairedSampleError
 from .paired_coco_dataset import PairedCocoDataset
 from .paired_seg_dataset import PairedSegDataset
