@@ -76,7 +76,8 @@ def write_set(root, ids_by_stem, rgb_stems=(), sixteen_bit=()):
         elif stem in sixteen_bit:
             Image.fromarray(ids.astype(np.uint16)).save(root / 'masks' / f'{stem}.png')
         else:
-            Image.fromarray(ids.astype(np.uint8), 'L').save(root / 'masks' / f'{stem}.png')
+            Image.fromarray(ids.astype(np.uint8), 'L').save(
+                root / 'masks' / f'{stem}.png')
     return root
 
 
@@ -234,7 +235,8 @@ def test_sar_ship_kd_config_builds_on_converted_data(tmp_path):
     for split in ('train', 'test'):
         tool.convert(str(root / 'images'), str(root / 'masks'),
                      str(root / 'annotations' / f'{split}.json'))
-    teacher_cfg = Config.fromfile(osp.join(SHIP, 'retinanet_r50-pafpn_sar-ship_teacher.py'))
+    teacher_cfg = Config.fromfile(
+        osp.join(SHIP, 'retinanet_r50-pafpn_sar-ship_teacher.py'))
     student_cfg = Config.fromfile(osp.join(SHIP, 'retinanet_r18-fpn_sar-ship.py'))
     cfg = Config.fromfile(osp.join(SHIP, 'kd_hard+pdf_r50-pafpn_r18-fpn_sar-ship.py'))
     assert cfg.randomness == dict(seed=0)
@@ -243,6 +245,7 @@ def test_sar_ship_kd_config_builds_on_converted_data(tmp_path):
     assert cfg.model.student.bbox_head.num_classes == 1
     assert cfg.model.student.backbone.depth == 18
     assert teacher_cfg.model.neck.type == 'PAFPN' and student_cfg.model.neck.type == 'FPN'
+    assert student_cfg.model.to_dict() == cfg.model.student.to_dict()  # the baseline
     assert cfg.model.student.bbox_head.anchor_generator == \
         teacher_cfg.model.bbox_head.anchor_generator  # same anchors: logits align
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):

@@ -3,9 +3,9 @@
 The layout of SAR ship sets such as HRSID, SSDD and ISSID when their instance masks are
 given as images, and of most hand-labelled sets exported from an annotation tool::
 
-    <images>/P0001_0_800_7200_8000.jpg      the images (any format mmdet reads)
-    <masks>/P0001_0_800_7200_8000.png       one mask per image, same stem (``--mask-suffix``
-                                            when the mask is ``<stem>_mask.png``)
+    <images>/P0001_0_800_7200_8000.jpg    the images (any format mmdet reads)
+    <masks>/P0001_0_800_7200_8000.png     one mask per image, same stem
+                                          (``--mask-suffix _mask``: ``<stem>_mask.png``)
 
 A mask holds one value per instance and 0 for the background: a single-band 8- or
 16-bit PNG (instance ids 1, 2, 3 ...), a palette PNG (the palette index is the id) or an

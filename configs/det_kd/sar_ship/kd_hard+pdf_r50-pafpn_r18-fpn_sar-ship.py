@@ -1,20 +1,27 @@
 # hard+pdf on SAR ships (one class): the R50-PAFPN teacher, trained first on the same
-# chips, teaches the R18-FPN student; the ground-truth losses plus PDF-Distil, feature
+# chips, teaches an R18-FPN student; the ground-truth losses plus PDF-Distil, feature
 # imitation on every FPN level weighted by where teacher and student predictions
-# disagree. Train the teacher, then this:
+# disagree (the grid's kd_hard+pdf_r50-pafpn_r18-fpn_synthetic-det.py). Train the
+# teacher, then this:
 #     python tools/train.py configs/det_kd/sar_ship/retinanet_r50-pafpn_sar-ship_teacher.py
 #     python tools/train.py configs/det_kd/sar_ship/kd_hard+pdf_r50-pafpn_r18-fpn_sar-ship.py
-# The exported student (work_dirs/<this config>/student/) is a plain mmdet RetinaNet.
-# The distiller below is the grid's (../_base_/kd_r50-pafpn_r18-fpn_synthetic-det.py
-# and ../kd_hard+pdf_r50-pafpn_r18-fpn_synthetic-det.py), written out because mmengine
-# cannot inherit it and the ship data together (two bases may not both set the
-# dataloaders); the data, the classes and the models come from the files named here.
-_base_ = ['./retinanet_r18-fpn_sar-ship.py']
+# The exported student (work_dirs/<this config>/student/) is a plain mmdet RetinaNet;
+# retinanet_r18-fpn_sar-ship.py trains the same student alone (the baseline).
+# Data, classes, schedule and runtime come with the teacher's config; the student is the
+# teacher's detector with the grid's student body (ResNet-18 + FPN), so head, anchors,
+# losses and class count are the teacher's. The distiller is the grid's
+# (../_base_/kd_r50-pafpn_r18-fpn_synthetic-det.py plus the hard+pdf cell), written out:
+# mmengine cannot inherit it together with other data (two bases may not both set the
+# dataloaders).
+_base_ = ['./retinanet_r50-pafpn_sar-ship_teacher.py']
 
 model = dict(
     _delete_=True,
     type='mmkd.Distiller',
-    student={{_base_.model}},
+    student=dict(_base_.model,
+                 backbone=dict(_base_.model.backbone, depth=18),
+                 neck=dict(_base_.model.neck, type='FPN',
+                           in_channels=[64, 128, 256, 512])),
     teacher=dict(
         model='{{ fileDirname }}/retinanet_r50-pafpn_sar-ship_teacher.py',
         # a checkpoint file, or the teacher's work dir (its last checkpoint is used)

@@ -1,7 +1,6 @@
-# Student for SAR ship detection, and its baseline (ground truth only, no teacher): the
-# teacher's config (same data, head, anchors, losses and schedule) with the grid's
-# student body, ResNet-18 + FPN (../retinanet_r18-fpn_synthetic-det.py).
-_base_ = ['./retinanet_r50-pafpn_sar-ship_teacher.py']
-model = dict(
-    backbone=dict(depth=18),
-    neck=dict(type='FPN', in_channels=[64, 128, 256, 512]))
+# Student for SAR ship detection alone, the baseline (ground truth only, no teacher): the
+# student of kd_hard+pdf_r50-pafpn_r18-fpn_sar-ship.py (the teacher's detector with
+# ResNet-18 + FPN), on the same data with the same schedule.
+_base_ = ['./kd_hard+pdf_r50-pafpn_r18-fpn_sar-ship.py']
+model = dict(_base_.model.student, _delete_=True)
+custom_hooks = [dict(type='mmkd.RNGStateHook')]  # no teacher to hash, nothing to export
