@@ -64,17 +64,17 @@ def merge_args(cfg, args):
     return cfg
 
 
-def check_resume_seed(cfg) -> bool:
+def check_resume_seed(cfg):
     """Warn when ``cfg`` resumes a checkpoint with no seed set (configs with
-    ``mmkd.RNGStateHook`` are warned by the hook); True if it warned."""
+    ``mmkd.RNGStateHook`` are warned by the hook); the warning, or None."""
     if not cfg.get('resume') or any(
             str(h.get('type', '')).endswith('RNGStateHook')
             for h in cfg.get('custom_hooks') or [] if isinstance(h, dict)):
-        return False
+        return None
     # the checkpoint mmengine's Runner.load_or_resume will resume
     ckpt = cfg.get('load_from') or find_latest_checkpoint(cfg.work_dir)
     if not ckpt:
-        return False  # nothing to resume: mmengine starts from the beginning
+        return None  # nothing to resume: mmengine starts from the beginning
     return warn_unseeded_resume((cfg.get('randomness') or {}).get('seed'), ckpt)
 
 

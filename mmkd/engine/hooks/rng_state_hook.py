@@ -38,6 +38,7 @@ What it cannot restore:
 import itertools
 import logging
 import random
+from typing import Optional
 
 import numpy as np
 import torch
@@ -49,19 +50,20 @@ from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from mmkd.registry import HOOKS
 
 
-def warn_unseeded_resume(seed, where: str) -> bool:
-    """Warn, and return True, when a run is resumed (from ``where``) with no seed."""
+def warn_unseeded_resume(seed, where: str) -> Optional[str]:
+    """Log a warning when a run is resumed (from ``where``) with no seed; return it
+    (None when ``seed`` is set)."""
     if seed is not None:
-        return False
-    print_log(
-        f'resuming {where} with no seed set (randomness.seed is None): the resumed run '
-        f'will not reproduce the uninterrupted one. This process drew a new random '
-        f'seed, so the data sampler shuffles in another order (and dataloader workers '
-        f'augment differently) than the interrupted run would have. For exact '
-        f'resumption set a seed before the first run and keep it when resuming: '
-        f'randomness=dict(seed=0) in the config, or --cfg-options randomness.seed=0.',
-        logger='current', level=logging.WARNING)
-    return True
+        return None
+    msg = (f'resuming {where} with no seed set (randomness.seed is None): the resumed '
+           f'run will not reproduce the uninterrupted one. This process drew a new '
+           f'random seed, so the data sampler shuffles in another order (and '
+           f'dataloader workers augment differently) than the interrupted run would '
+           f'have. For exact resumption set a seed before the first run and keep it '
+           f'when resuming: randomness=dict(seed=0) in the config, or --cfg-options '
+           f'randomness.seed=0.')
+    print_log(msg, logger='current', level=logging.WARNING)
+    return msg
 
 
 def get_rng_states() -> dict:
