@@ -16,6 +16,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import mmkd  # noqa: F401
+from mmkd.datasets.coco_annotations import explain_coco_errors
 from mmkd.models.distillers.model_config import load_weights_strict
 from mmkd.utils.export import is_distillation_config, student_config
 from mmkd.utils.launch import setup_cpu_distributed
@@ -70,7 +71,8 @@ def main():
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     load_weights_strict(model, args.checkpoint, 'the student', prefix)
-    metrics = runner.test()
+    with explain_coco_errors(cfg):  # an empty or image-less COCO file, named
+        metrics = runner.test()
     return metrics
 
 

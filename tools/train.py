@@ -8,9 +8,11 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 import mmkd  # noqa: F401  (registries, version checks, checkpoint loading)
+from mmkd.datasets.coco_annotations import explain_coco_errors
+from mmkd.engine.hooks.rng_state_hook import warn_unseeded_resume
 from mmkd.utils.launch import setup_cpu_distributed
 
 
@@ -62,12 +64,28 @@ def merge_args(cfg, args):
     return cfg
 
 
+def check_resume_seed(cfg):
+    """Warn when ``cfg`` resumes a checkpoint with no seed set (configs with
+    ``mmkd.RNGStateHook`` are warned by the hook); the warning, or None."""
+    if not cfg.get('resume') or any(
+            str(h.get('type', '')).endswith('RNGStateHook')
+            for h in cfg.get('custom_hooks') or [] if isinstance(h, dict)):
+        return None
+    # the checkpoint mmengine's Runner.load_or_resume will resume
+    ckpt = cfg.get('load_from') or find_latest_checkpoint(cfg.work_dir)
+    if not ckpt:
+        return None  # nothing to resume: mmengine starts from the beginning
+    return warn_unseeded_resume((cfg.get('randomness') or {}).get('seed'), ckpt)
+
+
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
-    runner.train()
+    check_resume_seed(cfg)
+    with explain_coco_errors(cfg):  # an empty or image-less COCO file, named
+        runner.train()
 
 
 if __name__ == '__main__':

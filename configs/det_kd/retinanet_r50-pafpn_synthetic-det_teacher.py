@@ -8,6 +8,7 @@ _base_ = [
     './_base_/synthetic_det.py',
     './_base_/schedule_synthetic_det.py',
     'mmdet::_base_/default_runtime.py',
+    './_base_/randomness.py',  # seed 0: exact resumption
 ]
 model = dict(
     backbone=dict(frozen_stages=-1, norm_eval=False, init_cfg=None),

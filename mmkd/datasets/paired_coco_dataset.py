@@ -49,6 +49,7 @@ from mmdet.datasets import CocoDataset
 from mmengine.logging import print_log
 
 from mmkd.registry import DATASETS
+from .coco_annotations import load_coco_annotation
 from .paired_cls_dataset import UnpairedSampleError
 
 # what the packers keep for mmdet's evaluation and box rescaling
@@ -164,10 +165,11 @@ class PairedCocoDataset(CocoDataset):
     def _check_classes(self) -> None:
         """The classes read: the config's, which the file must have; without
         ``metainfo`` classes, the file's own (not mmdet's default, COCO's 80)."""
-        from mmengine.fileio import load
         if not osp.isfile(self.ann_file):
             return  # mmdet raises on a missing file
-        names = [c['name'] for c in load(self.ann_file).get('categories', [])]
+        # an empty, truncated or image-less file is named here, not deep in mmdet
+        names = [c['name'] for c in
+                 load_coco_annotation(self.ann_file).get('categories', [])]
         if not self._classes_given:
             self._metainfo['classes'] = tuple(names)
             return

@@ -52,6 +52,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmkd.registry import DATASETS
+from .coco_annotations import AnnotationFileError  # noqa: F401  (re-exported)
 from .band_files import BandSpec, MissingBandError
 from .georef import pair_by_footprint, parse_pairing
 from .paired_cls_dataset import UnpairedSampleError
@@ -59,10 +60,6 @@ from .paired_cls_dataset import UnpairedSampleError
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.npy')
 SN6_ID = r'(\d{14}_\d{14}_tile_\d+)\.tif$'
 SN6_COLUMNS = ('ImageId', 'PolygonWKT_Pix')
-
-
-class AnnotationFileError(ValueError):
-    """An annotation file (footprint CSV, orientation file, split file) is unusable."""
 
 
 @DATASETS.register_module()

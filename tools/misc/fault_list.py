@@ -203,6 +203,54 @@ def out_of_range_boxes(tmp):
             f'outside one unclipped: {boxes} on a 64x64 image')
 
 
+def coco_config(tmp, coco):
+    """A config whose mmdet CocoDataset reads ``coco`` (a dict, or bytes as written)."""
+    from mmengine.config import Config
+    path = osp.join(tmp, 'annotations', 'train.json')
+    os.makedirs(osp.dirname(path))
+    with open(path, 'wb') as f:
+        f.write(coco if isinstance(coco, bytes) else json.dumps(coco).encode())
+    return Config(dict(train_dataloader=dict(dataset=dict(
+        type='mmdet.CocoDataset', data_root=tmp, ann_file='annotations/train.json',
+        data_prefix=dict(img='images/'), metainfo=dict(classes=('ship', )),
+        pipeline=[]))))
+
+
+def build_train_dataset(cfg):
+    """What tools/train.py does with the config's training set."""
+    from mmkd.datasets.coco_annotations import explain_coco_errors
+    from mmkd.registry import DATASETS
+    with explain_coco_errors(cfg):
+        DATASETS.build(cfg.train_dataloader.dataset)
+
+
+@fault('empty (0-byte) COCO annotation file')
+def empty_coco_file(tmp):
+    build_train_dataset(coco_config(tmp, b''))
+
+
+@fault('COCO annotation file with no images')
+def coco_without_images(tmp):
+    build_train_dataset(coco_config(tmp, dict(
+        images=[], annotations=[], categories=[dict(id=1, name='ship')])))
+
+
+@fault('a run resumed with no seed set (tools/train.py --resume)')
+def unseeded_resume(tmp):
+    import importlib.util
+    from mmengine.config import Config
+    spec = importlib.util.spec_from_file_location('mmkd_train_tool',
+                                                  osp.join(REPO, 'tools', 'train.py'))
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    ckpt = osp.join(tmp, 'epoch_3.pth')
+    torch.save({'meta': {}}, ckpt)
+    with open(osp.join(tmp, 'last_checkpoint'), 'w') as f:
+        f.write(ckpt)
+    msg = train.check_resume_seed(Config(dict(work_dir=tmp, resume=True)))
+    return f'a warning, and training goes on: {msg}'
+
+
 @fault('NaN in a loss during training')
 def nan_loss(tmp):
     from mmkd.models.distillers.integrity import check_finite_losses

@@ -6,6 +6,7 @@ _base_ = [
     './_base_/vedai.py',
     '../_base_/schedule_synthetic_det.py',  # 24 epochs, SGD 0.01, from scratch
     'mmdet::_base_/default_runtime.py',
+    '../_base_/randomness.py',  # seed 0: exact resumption
 ]
 model = dict(
     backbone=dict(depth=18, frozen_stages=-1, norm_eval=False, init_cfg=None),

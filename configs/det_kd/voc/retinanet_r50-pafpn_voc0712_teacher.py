@@ -4,7 +4,8 @@
 # No weights are downloaded here: the backbone starts from scratch (BN trained). With
 # ImageNet weights at hand, use mmdet's defaults instead: backbone=dict(frozen_stages=1,
 # norm_eval=True, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')).
-_base_ = ['mmdet::pascal_voc/retinanet_r50_fpn_1x_voc0712.py']
+_base_ = ['mmdet::pascal_voc/retinanet_r50_fpn_1x_voc0712.py',
+          '../_base_/randomness.py']  # seed 0: exact resumption
 model = dict(
     backbone=dict(frozen_stages=-1, norm_eval=False, init_cfg=None),
     neck=dict(type='PAFPN'),

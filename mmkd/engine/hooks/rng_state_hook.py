@@ -16,6 +16,14 @@ run's weights then equal the uninterrupted run's bit for bit
 
 What it cannot restore:
 
+- **An unseeded run** (``randomness=dict(seed=None)``, mmengine's default): each process
+  draws its own seed, and the data sampler is built with the new process's seed before
+  the checkpoint is read, so the resumed epochs shuffle the data in another order than
+  the interrupted run would have (mmengine then resets the global RNGs to the
+  checkpoint's seed, and this hook restores their states, but the sampler keeps its
+  own). :func:`warn_unseeded_resume` says so when such a run is resumed (this hook, and
+  ``tools/train.py`` for configs without it).
+
 - **Dataloader workers** (``num_workers > 0``): each worker has its own RNGs, seeded by
   mmengine from the seed and the worker id when the workers start. Batches of a resumed
   epoch are the same samples in the same order, but their random augmentations differ
@@ -28,7 +36,9 @@ What it cannot restore:
   (a validation pipeline with random transforms, at an epoch-end checkpoint).
 """
 import itertools
+import logging
 import random
+from typing import Optional
 
 import numpy as np
 import torch
@@ -38,6 +48,22 @@ from mmengine.logging import print_log
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 
 from mmkd.registry import HOOKS
+
+
+def warn_unseeded_resume(seed, where: str) -> Optional[str]:
+    """Log a warning when a run is resumed (from ``where``) with no seed; return it
+    (None when ``seed`` is set)."""
+    if seed is not None:
+        return None
+    msg = (f'resuming {where} with no seed set (randomness.seed is None): the resumed '
+           f'run will not reproduce the uninterrupted one. This process drew a new '
+           f'random seed, so the data sampler shuffles in another order (and '
+           f'dataloader workers augment differently) than the interrupted run would '
+           f'have. For exact resumption set a seed before the first run and keep it '
+           f'when resuming: randomness=dict(seed=0) in the config, or --cfg-options '
+           f'randomness.seed=0.')
+    print_log(msg, logger='current', level=logging.WARNING)
+    return msg
 
 
 def get_rng_states() -> dict:
@@ -137,6 +163,12 @@ class RNGStateHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if not getattr(runner, '_resume', False):
             return  # load_from: new training from these weights, fresh random streams
+        meta = checkpoint.get('meta') or {}
+        # mmengine reads its seed from the config until resume() replaces it, after
+        # this call, with the checkpoint's: None here means the config set none
+        warn_unseeded_resume(runner._randomness_cfg.get('seed'),
+                             f'at epoch {meta.get("epoch", "?")}, iteration '
+                             f'{meta.get("iter", "?")}')
         self._pending = checkpoint.get('rng_states')
         if self._pending is None:
             print_log('RNGStateHook: the checkpoint holds no RNG states (saved without '
