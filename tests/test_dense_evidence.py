@@ -242,7 +242,11 @@ def test_det_report_from_finished_runs(tmp_path):
     for png in ('box.png', 'paired_diff.png'):
         assert (res / png).stat().st_size > 1000
         assert f'(res/{png})' in text  # linked relative to the README
-    assert (res / 'table.md').read_text() in text
+    table_md = (res / 'table.md').read_text()
+    for png in ('box.png', 'paired_diff.png'):  # and relative to table.md, beside them
+        assert f'({png})' in table_md and f'(res/{png})' not in table_md
+    assert table_md.replace('(box.png)', '(res/box.png)').replace(
+        '(paired_diff.png)', '(res/paired_diff.png)') in text
 
 
 def test_disoptnet_report_from_finished_runs(tmp_path):

@@ -695,15 +695,17 @@ def report(ctx, res):
             path = osp.join(args.results_dir, name)
             if fn(ctx, res, path):
                 figures.append(path)
-    if figures:
-        where = osp.dirname(args.readme) if args.readme else args.results_dir
-        text += '\n' + ' '.join(
+    def with_figures(where):
+        """The text with the figures linked relative to the file in ``where``."""
+        return text + ('\n' + ' '.join(
             f'![{osp.splitext(osp.basename(p))[0]}]({osp.relpath(p, where)})'
-            for p in figures) + '\n'
+            for p in figures) + '\n' if figures else '')
+
     res['figures'] = figures
     with open(osp.join(args.results_dir, 'table.md'), 'w') as fh:
-        fh.write(text)
+        fh.write(with_figures(args.results_dir))  # table.md sits beside the PNGs
     common.write_json(osp.join(args.results_dir, 'results.json'), res)
+    text = with_figures(osp.dirname(args.readme) if args.readme else args.results_dir)
     if args.readme:
         common.update_readme(args.readme, args.table, text)
     print('\n' + text)
