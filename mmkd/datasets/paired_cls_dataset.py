@@ -15,7 +15,7 @@ Three layouts, as users have them (``modalities`` names the keys, e.g. ``('eo', 
 
 A modality may be several single-band files (:mod:`mmkd.datasets.band_files`):
 ``folders=dict(sar=['S1/vv', 'S1/vh'], eo=dict(folder='S2', pattern=
-r'(?P<id>.+)_B{band}\.tif', bands=['04', '03', '02']))`` stacks VV, VH and B4, B3, B2
+r'(?P<id>.+)_B{band}\\.tif', bands=['04', '03', '02']))`` stacks VV, VH and B4, B3, B2
 in that order; a missing band file is an error naming it. In layout (a) a JSON entry
 may list band files (``"sar": ["vv/1.tif", "vh/1.tif"]``).
 

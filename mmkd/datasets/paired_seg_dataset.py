@@ -27,7 +27,7 @@ Two layouts (``modalities`` names the keys, e.g. ``('sar', 'optical')``):
     ``modalities=('sar',)`` and ``buildings_csv=None``.
 
 In layout (a) a modality may be several single-band files (a list of band folders, or
-``dict(folder=, pattern=r'..._B{band}\.tif', bands=[...])``, see
+``dict(folder=, pattern=r'..._B{band}\\.tif', bands=[...])``, see
 :mod:`mmkd.datasets.band_files`), stacked in the order given; and georeferenced
 modalities may be paired by footprint and CRS (``pairing='footprint'``, see
 :mod:`mmkd.datasets.georef`): each ``ref_modality`` file takes the overlapping partner
