@@ -152,3 +152,16 @@ class BandSpec:
             incomplete[key] = (f'modality {self.modality!r}: {what}; the sample has '
                                f'{present} (band {self.bands[have[0]]!r})')
         return complete, incomplete
+
+
+def count_incomplete(incomplete: Dict[str, str], modality: str, on_unpaired: str,
+                     skipped: Dict[str, int]) -> None:
+    """Raise for the first sample missing a band file (``on_unpaired='error'``) or
+    count such samples in ``skipped`` (the paired datasets' shared rule)."""
+    for message in incomplete.values():
+        if on_unpaired == 'error':
+            raise MissingBandError(f"{message}; fix the data or set on_unpaired="
+                                   f"'skip' to drop such samples (they are counted "
+                                   f"and logged)")
+        key = f'{modality} (missing a band file)'
+        skipped[key] = skipped.get(key, 0) + 1

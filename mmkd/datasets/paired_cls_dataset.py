@@ -43,7 +43,7 @@ from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
 
 from mmkd.registry import DATASETS
-from .band_files import BandSpec, MissingBandError, match_id
+from .band_files import BandSpec, count_incomplete, match_id
 from .georef import align_given_pairs, pair_by_footprint, parse_pairing
 
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.npy')
@@ -179,13 +179,7 @@ class PairedClsDataset(BaseDataset):
         found, incomplete = self.band_specs[m].scan(
             lambda folder, id_fn: self._scan(m, folder, id_fn), self._abs,
             lambda fn: self._pair_id(m, fn))
-        for message in incomplete.values():
-            if self.on_unpaired == 'error':
-                raise MissingBandError(f"{message}; fix the data or set on_unpaired="
-                                       f"'skip' to drop such samples (they are counted "
-                                       f"and logged)")
-            key = f'{m} (missing a band file)'
-            self.skipped[key] = self.skipped.get(key, 0) + 1
+        count_incomplete(incomplete, m, self.on_unpaired, self.skipped)
         return found
 
     def _date_patterns(self) -> Dict[str, object]:

@@ -53,7 +53,7 @@ from mmengine.logging import print_log
 
 from mmkd.registry import DATASETS
 from .coco_annotations import AnnotationFileError  # noqa: F401  (re-exported)
-from .band_files import BandSpec, MissingBandError
+from .band_files import BandSpec, count_incomplete
 from .georef import pair_by_footprint, parse_pairing
 from .paired_cls_dataset import UnpairedSampleError
 
@@ -201,13 +201,7 @@ class PairedSegDataset(BaseDataset):
         found, incomplete = self.band_specs[m].scan(
             lambda folder, id_fn: self._scan(m, folder, id_fn), self._abs,
             lambda fn: self._pair_id(m, fn))
-        for message in incomplete.values():
-            if self.on_unpaired == 'error':
-                raise MissingBandError(f"{message}; fix the data or set on_unpaired="
-                                       f"'skip' to drop such samples (they are counted "
-                                       f"and logged)")
-            key = f'{m} (missing a band file)'
-            self.skipped[key] = self.skipped.get(key, 0) + 1
+        count_incomplete(incomplete, m, self.on_unpaired, self.skipped)
         return found
 
     def _pairs(self, per_mod: Dict[str, Dict[str, object]], ids: List[str]):

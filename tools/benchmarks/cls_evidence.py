@@ -155,39 +155,35 @@ def _cmkd_parts():
     ]
 
 
-def _kd_mstar_parts():
-    """Hinton KD on real SAR: a ResNet-34 teacher on every training chip, a half-width
-    ResNet-18 student that has only ``per_class`` labelled chips per class."""
+def _kd_few_label_parts(title, n_chips, data, students=''):
+    """Hinton KD with few labels: a ResNet-34 teacher on all ``n_chips`` training chips,
+    a half-width ResNet-18 student with ``per_class`` labelled chips per class (the
+    shipped ``configs/kd/*_<data>*`` configs; ``students``: the students' config suffix)."""
     k = 'kd/'
     return [dict(
-        name='', title='KD on MSTAR-10 (real SAR), few labelled chips for the student',
-        main='kd', curve=('baseline', 'kd'),
-        teacher=('teacher', 'ResNet-34 teacher (all 2,746 training chips, trained once)',
-                 k + 'resnet34_mstar10_teacher.py'),
+        name='', title=title, main='kd', curve=('baseline', 'kd'),
+        teacher=('teacher', f'ResNet-34 teacher (all {n_chips} training chips, trained '
+                 'once)', k + f'resnet34_{data}_teacher.py'),
         methods=[
             ('baseline', 'ResNet-18 w32 student alone (its labelled subset)',
-             k + 'resnet18-w32_mstar10_baseline.py'),
+             k + f'resnet18-w32_{data}{students}_baseline.py'),
             ('kd', 'KD (T 4, 0.9 KD + 0.1 CE) on the same subset',
-             k + 'kd_resnet34_resnet18-w32_mstar10.py')],
+             k + f'kd_resnet34_resnet18-w32_{data}{students}.py')],
         paper={})]
+
+
+def _kd_mstar_parts():
+    """Real SAR (MSTAR-10); the shipped configs read every label, the table's data
+    overrides give the student its draw."""
+    return _kd_few_label_parts('KD on MSTAR-10 (real SAR), few labelled chips for the '
+                               'student', '2,746', 'mstar10')
 
 
 def _kd_synthetic_parts():
-    """The demo's setting: Hinton KD on the bundled synthetic SAR chips, a ResNet-34
-    teacher on every training chip, a half-width ResNet-18 student with ``per_class``
-    labelled chips per class (the shipped 10-shot configs)."""
-    k = 'kd/'
-    return [dict(
-        name='', title='KD on the synthetic SAR chips (the demo), few labelled chips',
-        main='kd', curve=('baseline', 'kd'),
-        teacher=('teacher', 'ResNet-34 teacher (all 1,000 training chips, trained once)',
-                 k + 'resnet34_synthetic-sar_teacher.py'),
-        methods=[
-            ('baseline', 'ResNet-18 w32 student alone (its labelled subset)',
-             k + 'resnet18-w32_synthetic-sar-10shot_baseline.py'),
-            ('kd', 'KD (T 4, 0.9 KD + 0.1 CE) on the same subset',
-             k + 'kd_resnet34_resnet18-w32_synthetic-sar-10shot.py')],
-        paper={})]
+    """The demo's setting: the bundled synthetic SAR chips and the shipped 10-shot
+    configs."""
+    return _kd_few_label_parts('KD on the synthetic SAR chips (the demo), few labelled '
+                               'chips', '1,000', 'synthetic-sar', '-10shot')
 
 
 TABLES = {
