@@ -121,8 +121,8 @@ def test_det_dry_run_writes_each_cell_with_its_soft_normalisation(tmp_path):
     assert hard.val_dataloader.dataset.pipeline[1].scale == (128, 128)
     assert hard.val_evaluator.ann_file == osp.join(root, 'annotations/val.json')
     warmup, steps = hard.param_scheduler
-    # 8 epochs of 25 iterations: warm-up a fifth of the run, steps at 2/3 and 11/12
-    assert warmup.end == 40 and steps.milestones == [5, 7] and steps.end == 8
+    # 16 epochs of 25 iterations: warm-up a fifth of the run, steps at 2/3 and 11/12
+    assert warmup.end == 80 and steps.milestones == [11, 15] and steps.end == 16
 
     tdir = str(work / 'teacher')
     soft = cfg(work, 'soft_seed0')

@@ -74,10 +74,13 @@ estimate, and again from the measured baseline step once the baselines are done)
   of ``octave_base_scale`` 1.5), 200 training / 300 test scenes (~1,000 boxes),
   batch 8, SGD 0.01 with a warm-up of a fifth of the run (at most 200 iterations) and
   steps at 2/3 and 11/12 of the epochs; teacher 32 epochs (800 iterations), every
-  student 8 epochs (200 iterations). Estimate: a hard-student step of ~0.75 s on one
-  thread and KD steps 1.6-1.8x that (measured on this machine at 128 px, batch 8,
-  under load: pessimistic), a teacher step of ~1.2 s on two threads. Teacher ~16
-  min, the 30 student runs ~60 min of steps plus ~10 min of start-up and evaluation.
+  student 16 epochs (400 iterations; at 8 epochs the hard students reached only
+  0.7-5.6 mAP against the teacher's 22.7, too far from converged to compare cells).
+  Measured: a hard-student step of ~0.75 s on one thread, KD steps 1.6-1.8x that, a
+  teacher step of ~0.74 s on two threads. Teacher ~10 min; each row's 3 seeds ~15-25
+  min on the 2 cores (the main cells hard, hard+mse, hard+pdf, hard+defeat, soft,
+  soft+pdf ~80 min; all 10 rows ~2 h 10 min: run them in two or three calls, each
+  resumes what the others finished).
 
 ``--full`` runs the same table at the papers' scale on a GPU: ``disoptnet`` on
 SpaceNet 6 (``data/spacenet6_512``, EfficientNet-B3, the authors' SGD schedule of 200
@@ -245,8 +248,8 @@ TABLES = {
                'soft+pdf': '52.24 / 72.21 / 77.19 / 80.13',
                'soft+defeat': '51.16 / 74.07 / 73.75 / 79.21'},
         cpu=dict(size=128, batch=8, num_train=200, num_test=300, teacher_epochs=32,
-                 epochs=8, min_test=200,
-                 est_step_s=0.75, est_teacher_step_s=1.2, est_overhead_s=40),
+                 epochs=16, min_test=200,
+                 est_step_s=0.75, est_teacher_step_s=0.74, est_overhead_s=40),
         full=dict(dataset='vedai25', batch=8, teacher_epochs=24, epochs=24, min_test=0),
     ),
 }
