@@ -107,9 +107,10 @@ class LoadSegMask(BaseTransform):
     intersection) and, when the reference was resampled to another pixel size,
     resized to it (nearest). A GeoTIFF mask is read as that window alone (scenes:
     :class:`mmkd.datasets.PairedSceneWindowDataset`) and must be on its reference
-    file's grid (:func:`read_mask_window`). Pixels that ``LoadMultiModalImages`` flagged as invalid
-    (``nodata='mask'`` / ``on_nonfinite='mask'``, ``results['invalid_masks']``) in any
-    modality become 255, the ignore index, so they stay out of the loss.
+    file's grid (:func:`read_mask_window`). Pixels that ``LoadMultiModalImages``
+    flagged as invalid (``nodata='mask'`` / ``on_nonfinite='mask'``,
+    ``results['invalid_masks']``) in any modality become 255, the ignore index, so they
+    stay out of the loss.
 
     Args:
         check_pair_sizes (bool): Every modality must have the reference modality's
