@@ -3,9 +3,10 @@ from .coco_annotations import AnnotationFileError
 from .paired_cls_dataset import PairedClsDataset, UnpairedSampleError
 from .paired_coco_dataset import PairedCocoDataset
 from .paired_seg_dataset import PairedSegDataset
+from .paired_scene_dataset import PairedSceneWindowDataset
 from .transforms import *  # noqa: F401,F403
 
 __all__ = ['AnnotationFileError', 'ClassSubsetDataset', 'PairedClsDataset',
            'UnpairedSampleError']
-__all__ += ['PairedSegDataset']
+__all__ += ['PairedSegDataset', 'PairedSceneWindowDataset']
 __all__ += ['PairedCocoDataset']

@@ -213,7 +213,8 @@ def _single_modality_dataset(dataset: dict, modality: str) -> None:
         from mmkd.datasets.paired_coco_dataset import single_modality_dataset
         single_modality_dataset(dataset, modality)
         return
-    if _type_name(dataset) not in ('PairedClsDataset', 'PairedSegDataset'):
+    if _type_name(dataset) not in ('PairedClsDataset', 'PairedSegDataset',
+                                   'PairedSceneWindowDataset'):
         return
     pipeline = dataset.get('pipeline', [])
     if any(_type_name(t) in RENDERED_MODALITY_TRANSFORMS for t in pipeline):

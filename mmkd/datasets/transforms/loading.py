@@ -171,7 +171,10 @@ class LoadMultiModalImages(BaseTransform):
     there it fills), ``'skip'`` (drop the sample: the dataset draws another one during
     training and the file is logged once; mmengine refuses a dropped sample at test
     time, so use fill or mask there), ``'raise'``; ``nodata`` also takes ``'keep'``.
-    Each option may be given per modality as a dict.
+    Each option may be given per modality as a dict. Whatever the action, the pixels
+    without data as read (any of the above) are in ``results['nodata_masks']
+    [modality]`` (``H x W`` bool, in the frame as loaded; geometric transforms do not
+    move it): the scene inference tools write nodata there.
 
     Args:
         modalities (Sequence[str], optional): Which to read (default: all listed).
@@ -284,6 +287,7 @@ class LoadMultiModalImages(BaseTransform):
             if want is not None and img.shape[2] != want:
                 raise ImageReadError(f'{name} ({m}) has {img.shape[2]} channel(s), '
                                      f'expected {want}')
+            results.setdefault('nodata_masks', {})[m] = self._flags(m, img, nodata)
             img = self._check_pixels(results, m, img, nodata, band_files)
             if img is None:
                 return None
@@ -295,6 +299,17 @@ class LoadMultiModalImages(BaseTransform):
         results['img_shape'] = dict(shapes)
         results['ori_shape'] = dict(shapes)
         return results
+
+    def _flags(self, m, img, nodata) -> np.ndarray:
+        """Pixels without data as read, whatever the actions: declared or not covered
+        (``nodata``), equal to ``nodata_value``, or NaN / infinite in a band."""
+        flags = np.zeros(img.shape[:2], bool) if nodata is None else nodata.copy()
+        value = _per_modality(self.nodata_value, m)
+        if value is not None:
+            flags |= (np.isnan(img) if np.isnan(value) else img == value).any(axis=2)
+        if img.dtype.kind == 'f':
+            flags |= ~np.isfinite(img).all(axis=2)
+        return flags
 
     def _check_pixels(self, results, m, img, nodata, band_files):
         value = _per_modality(self.nodata_value, m)

@@ -43,6 +43,56 @@ def rasterize_footprints(wkts: Sequence[str], shape, value: int = 1) -> np.ndarr
     return rasterize(geoms, out_shape=(h, w), fill=0, dtype='uint8')
 
 
+def read_mask_window(path: str, grid: dict, ref_path) -> np.ndarray:
+    """The window ``grid['ref_window']`` of the one-band label GeoTIFF ``path``, read
+    alone (a windowed read: a scene's label raster is never read whole for one
+    sample).
+
+    The raster must be on its reference file's grid: the same size and, when it is
+    georeferenced, the same CRS, pixel size and origin; else :class:`PairedSizeError`
+    names both files (labels are not resampled).
+    """
+    import warnings
+
+    import rasterio
+    from rasterio.crs import CRS
+    from rasterio.windows import Window
+    if isinstance(ref_path, (list, tuple)):
+        ref_path = ref_path[0]
+    h0, w0 = grid['ref_shape']
+    r, c, h, w = grid['ref_window']
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+        try:
+            src = rasterio.open(path)
+        except rasterio.errors.RasterioIOError as e:
+            raise ImageReadError(f'cannot read mask {path!r}: {e}') from None
+        with src:
+            if (src.height, src.width) != (h0, w0):
+                raise PairedSizeError(f'mask {path} is {src.height}x{src.width} but its '
+                                      f'reference file {ref_path} is {h0}x{w0}')
+            if src.count != 1:
+                raise ImageReadError(f'mask {path} has {src.count} channels; a mask '
+                                     f'holds one class index per pixel')
+            if src.crs is not None:
+                left, bottom, right, top = grid['bounds']
+                xres, yres = (right - left) / w, (top - bottom) / h
+                t = src.transform
+                same = (src.crs == CRS.from_user_input(grid['crs'])
+                        and np.isclose(t.a, xres, rtol=1e-6)
+                        and np.isclose(-t.e, yres, rtol=1e-6)
+                        and abs(t.c - (left - c * xres)) <= 1e-3 * xres
+                        and abs(t.f - (top + r * yres)) <= 1e-3 * yres)
+                if not same:
+                    raise PairedSizeError(
+                        f'mask {path} is georeferenced on another grid than its '
+                        f'reference file {ref_path} (mask: {src.crs}, pixel '
+                        f'{t.a:g} x {-t.e:g}, origin {t.c:g}, {t.f:g}); labels are not '
+                        f'resampled: write the mask on the reference file\'s grid '
+                        f'(gdalwarp -tr/-te/-t_srs of the reference, -r near)')
+            return src.read(1, window=Window(c, r, w, h))
+
+
 @TRANSFORMS.register_module()
 class LoadSegMask(BaseTransform):
     """Load the mask of a paired sample and check that the sample's grids agree.
@@ -55,9 +105,12 @@ class LoadSegMask(BaseTransform):
     When the sample was paired by footprint (``geo_grid``), the mask is in the
     reference *file*'s pixel frame: it is cut to the sample's window (the footprints'
     intersection) and, when the reference was resampled to another pixel size,
-    resized to it (nearest). Pixels that ``LoadMultiModalImages`` flagged as invalid
-    (``nodata='mask'`` / ``on_nonfinite='mask'``, ``results['invalid_masks']``) in any
-    modality become 255, the ignore index, so they stay out of the loss.
+    resized to it (nearest). A GeoTIFF mask is read as that window alone (scenes:
+    :class:`mmkd.datasets.PairedSceneWindowDataset`) and must be on its reference
+    file's grid (:func:`read_mask_window`). Pixels that ``LoadMultiModalImages``
+    flagged as invalid (``nodata='mask'`` / ``on_nonfinite='mask'``,
+    ``results['invalid_masks']``) in any modality become 255, the ignore index, so they
+    stay out of the loss.
 
     Args:
         check_pair_sizes (bool): Every modality must have the reference modality's
@@ -79,14 +132,18 @@ class LoadSegMask(BaseTransform):
 
     @staticmethod
     def _to_grid(mask, grid, shape, path, ref_path):
-        """The mask of the whole reference file, cut to the sample's window and
+        """The mask of the whole reference file (or, when ``mask`` is None, the
+        window of the GeoTIFF ``path``, read alone), cut to the sample's window and
         resized to the reference modality's size."""
         h0, w0 = grid['ref_shape']
-        if mask.shape != (h0, w0):
-            raise PairedSizeError(f'mask {path} is {mask.shape[0]}x{mask.shape[1]} but '
-                                  f'its reference file {ref_path} is {h0}x{w0}')
-        r, c, h, w = grid['ref_window']
-        mask = mask[r:r + h, c:c + w]
+        if mask is None:
+            mask = read_mask_window(path, grid, ref_path)
+        else:
+            if mask.shape != (h0, w0):
+                raise PairedSizeError(f'mask {path} is {mask.shape[0]}x{mask.shape[1]} '
+                                      f'but its reference file {ref_path} is {h0}x{w0}')
+            r, c, h, w = grid['ref_window']
+            mask = mask[r:r + h, c:c + w]
         if mask.shape != tuple(shape):
             mask = cv2.resize(mask, (int(shape[1]), int(shape[0])),
                               interpolation=cv2.INTER_NEAREST)
@@ -109,11 +166,15 @@ class LoadSegMask(BaseTransform):
         grid = results.get('geo_grid')
         if results.get('seg_map_path'):
             path = results['seg_map_path']
-            mask = read_image(path, 'unchanged')
-            if mask.shape[2] != 1:
-                raise ImageReadError(f'mask {path} has {mask.shape[2]} channels; a mask '
-                                     f'holds one class index per pixel')
-            mask = mask[..., 0]
+            if grid is not None and path.lower().endswith(('.tif', '.tiff')):
+                # a label raster of a scene: read the sample's window only
+                mask = None
+            else:
+                mask = read_image(path, 'unchanged')
+                if mask.shape[2] != 1:
+                    raise ImageReadError(f'mask {path} has {mask.shape[2]} channels; a '
+                                         f'mask holds one class index per pixel')
+                mask = mask[..., 0]
             if grid is not None:
                 mask = self._to_grid(mask, grid, shapes[ref], path, paths.get(ref))
             if mask.shape != tuple(shapes[ref]):
