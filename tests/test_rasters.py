@@ -210,7 +210,7 @@ def test_nearest_acquisition_date_within_a_tolerance(tmp_path):
                                             eo='2020-01-12T00:00:00')
     with pytest.raises(UnpairedSampleError, match=r"nearest acquisition in time among "
                        r"the 3 overlapping file\(s\), .*S2B_20200112\.tif, is 2 days "
-                       r"apart \(max_days=1\)"):
+                       r"apart \(max_days=1; a larger pairing max_days accepts it\)"):
         cls(root, pairing=dict(by='footprint', max_days=1), **kw)
     # dates from the GeoTIFF tag when the names have none
     for f in os.listdir(osp.join(root, 'S2')):
