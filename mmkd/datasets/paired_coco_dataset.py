@@ -107,8 +107,10 @@ class PairedCocoDataset(CocoDataset):
 
     Args:
         modalities (dict): modality -> file template (or folder), e.g.
-            ``dict(optical='optical/{}', infrared='infrared/{}')``. Give only the
-            modalities to read (``dict(infrared=...)`` at test time).
+            ``dict(optical='optical/{}', infrared='infrared/{}')``, a list of
+            templates (band files) or, pairing by footprint, ``dict(folder=...)`` for
+            a partner searched in that folder. Give only the modalities to read
+            (``dict(infrared=...)`` at test time).
         ref_modality (str, optional): The modality whose pixel frame the boxes are in;
             default: the first of ``modalities``.
         on_unpaired (str): ``'error'`` (default) or ``'skip'``.
