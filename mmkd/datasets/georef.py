@@ -70,6 +70,12 @@ class GeoreferenceError(ValueError):
     """A file cannot be paired by footprint (no CRS, no date, bands on other grids)."""
 
 
+def by_name(pairing) -> bool:
+    """Whether a dataset's ``pairing`` argument pairs by file name (not footprint)."""
+    return pairing is None or pairing == 'name' or (
+        isinstance(pairing, dict) and pairing.get('by', 'footprint') == 'name')
+
+
 def parse_pairing(pairing, modalities: Sequence[str],
                   default_ref: Optional[str] = None) -> Optional[dict]:
     """``None`` for pairing by file name, else the footprint options, checked."""

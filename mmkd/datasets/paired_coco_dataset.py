@@ -77,7 +77,7 @@ from mmengine.logging import print_log
 from mmkd.registry import DATASETS
 from .band_files import BandSpec, count_incomplete
 from .coco_annotations import AnnotationFileError, load_coco_annotation
-from .georef import pair_by_footprint, parse_pairing
+from .georef import by_name, pair_by_footprint, parse_pairing
 from .host_pipeline import (DET_META_KEYS, IMG_EXTENSIONS, first_image,  # noqa: F401
                             host_pipeline, is_raster_file, prune_pipeline)
 from .paired_cls_dataset import UnpairedSampleError
@@ -430,10 +430,7 @@ def single_modality_dataset(dataset: dict, modality: str, where: str = 'dataset'
     template = templates[modality]
     pruned = prune_pipeline(dataset.get('pipeline', []), modality)
     ref = dataset.get('ref_modality') or next(iter(templates))
-    pairing = dataset.get('pairing', 'name')
-    footprint = pairing not in (None, 'name') and not (
-        isinstance(pairing, dict) and pairing.get('by', 'footprint') == 'name')
-    if footprint and modality != ref:
+    if not by_name(dataset.get('pairing')) and modality != ref:
         dataset['modalities'] = {ref: templates[ref], modality: template}
         dataset['ref_modality'] = ref
         dataset['pipeline'] = pruned

@@ -172,6 +172,7 @@ def _single_modality_dataset(dataset: dict, modality: str, where: str = 'dataset
     :mod:`mmkd.datasets.host_pipeline`), else the paired dataset restricted to that
     modality, read by mmkd's loader exactly as in distillation (the exported config
     then needs mmkd; the reason is logged)."""
+    from mmkd.datasets.georef import by_name
     from mmkd.datasets.host_pipeline import host_pipeline, prune_pipeline
     if _type_name(dataset) == 'PairedCocoDataset':  # detection: mmdet's CocoDataset
         from mmkd.datasets.paired_coco_dataset import single_modality_dataset
@@ -189,8 +190,7 @@ def _single_modality_dataset(dataset: dict, modality: str, where: str = 'dataset
     pruned = prune_pipeline(pipeline, modality)
     one_folder = isinstance((dataset.get('folders') or {}).get(modality), str)
     host, why = None, None
-    if dataset.get('class_subfolders') and one_folder and \
-            dataset.get('pairing', 'name') == 'name':
+    if dataset.get('class_subfolders') and one_folder and by_name(dataset.get('pairing')):
         host, why = host_pipeline(pruned, modality, _raster_files(dataset, modality))
     if host is not None:
         new = dict(type='CustomDataset', data_root=dataset.get('data_root', ''),
