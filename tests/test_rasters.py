@@ -210,7 +210,7 @@ def test_nearest_acquisition_date_within_a_tolerance(tmp_path):
                                             eo='2020-01-12T00:00:00')
     with pytest.raises(UnpairedSampleError, match=r"nearest acquisition in time among "
                        r"the 3 overlapping file\(s\), .*S2B_20200112\.tif, is 2 days "
-                       r"apart \(max_days=1\)"):
+                       r"apart \(max_days=1; a larger pairing max_days accepts it\)"):
         cls(root, pairing=dict(by='footprint', max_days=1), **kw)
     # dates from the GeoTIFF tag when the names have none
     for f in os.listdir(osp.join(root, 'S2')):
@@ -389,3 +389,114 @@ def test_coco_modality_of_band_files(tmp_path):
     assert len(ds) == 1
     sar = load(ds.get_data_info(0))['img']['sar']
     assert sar.shape == (20, 30, 2) and sar[0, 0].tolist() == [1., 5.]
+
+
+# ---------------------------------------------------------------- detection by footprint
+def coco_file(path, names, size=32, boxes=((2, 2, 8, 8), (20, 4, 6, 6))):
+    coco = dict(images=[dict(id=i, file_name=n, width=size, height=size)
+                        for i, n in enumerate(names)],
+                annotations=[dict(id=10 * i + j, image_id=i, category_id=1,
+                                  bbox=list(b), area=b[2] * b[3], iscrowd=0)
+                             for i in range(len(names)) for j, b in enumerate(boxes)],
+                categories=[dict(id=1, name='ship')])
+    with open(path, 'w') as f:
+        json.dump(coco, f)
+    return path
+
+
+def coco(root, **kw):
+    from mmengine.registry import init_default_scope
+
+    from mmkd.datasets import PairedCocoDataset
+    init_default_scope('mmdet')
+    kw.setdefault('ann_file', 'ann.json')
+    return PairedCocoDataset(data_root=str(root), ref_modality='sar', **kw)
+
+
+def test_coco_partner_found_by_footprint_and_date(tmp_path):
+    """SAR chips with boxes, optical scenes of other names and CRS: each chip takes the
+    overlapping scene nearest in date; the chip's boxes and pixels stay as they are."""
+    root = str(tmp_path)
+    for name, x0 in (('S1A_20200110_a.tif', X0), ('S1A_20200110_b.tif', X0 + 20000)):
+        r, c = np.mgrid[:32, :32]
+        write_tif(osp.join(root, 'sar', name), (100 * r + c).astype(np.float32),
+                  transform=from_origin(x0, Y0, 10, 10))
+    for date in ('20200101', '20200112'):
+        eo_lonlat(root, f'S2B_{date}.tif')
+    coco_file(osp.join(root, 'ann.json'), ['S1A_20200110_a.tif', 'S1A_20200110_b.tif'])
+    kw = dict(modalities=dict(sar='sar/{}', eo=dict(folder='S2')),
+              date_patterns=dict(sar=r'S1A_(?P<date>\d{8})', eo=r'S2B_(?P<date>\d{8})'),
+              pairing=dict(by='footprint', max_days=3))
+    with pytest.raises(UnpairedSampleError, match=r"S1A_20200110_b\.tif \(sar, image 1 "
+                       r"of .*ann\.json\) has no eo partner by footprint: no file covers "
+                       r"min_overlap=50% .* (19\.\d|20(\.\d)?) km away; .*on_unpaired='skip'"):
+        coco(root, **kw)
+    ds = coco(root, on_unpaired='skip', **kw)
+    assert len(ds) == 1 and ds.notes == {
+        'image(s) without a eo footprint partner skipped': 1}
+    info = ds.get_data_info(0)
+    assert osp.basename(info['img_path']['eo']) == 'S2B_20200112.tif'
+    assert info['acquisition_date']['eo'] == '2020-01-12T00:00:00'
+    assert info['geo_grid']['ref_window'] == (0, 0, 32, 32)  # the whole chip
+    assert [i['bbox'] for i in info['instances']] == [[2, 2, 10, 10], [20, 4, 26, 10]]
+    res = load(info)
+    np.testing.assert_array_equal(res['img']['sar'][..., 0],
+                                  (100 * np.mgrid[:32, :32][0] + np.mgrid[:32, :32][1]))
+    assert res['img']['eo'].shape == (32, 32, 2)
+    with pytest.raises(UnpairedSampleError, match=r'S2B_20200112\.tif, is 2 days apart '
+                       r'\(max_days=1; a larger pairing max_days accepts it\)'):
+        coco(root, **dict(kw, pairing=dict(by='footprint', max_days=1)))
+
+
+def test_coco_listed_partner_is_checked_and_read_onto_the_chip(tmp_path):
+    """A template names the partner: kept when it overlaps, read onto the whole
+    reference chip (nodata where it does not cover it), refused when it does not;
+    the entry's size must be its reference file's."""
+    root = str(tmp_path)
+    sar_tile(root, 'a.tif')
+    sar_tile(root, 'b.tif')
+    # the optical tile covers the east half of a.tif; b's optical is 20 km away
+    write_tif(osp.join(root, 'optical/a.tif'), np.full((16, 12), 7, np.float32),
+              transform=from_origin(X0 + 160, Y0, 20, 20), nodata=-1)
+    write_tif(osp.join(root, 'optical/b.tif'), np.ones((16, 16), np.float32),
+              transform=from_origin(X0 + 20000, Y0, 20, 20))
+    coco_file(osp.join(root, 'ann.json'), ['a.tif', 'b.tif'])
+    kw = dict(modalities=dict(sar=['S1/vv/{}', 'S1/vh/{}'], optical='optical/{}'),
+              pairing='footprint')
+    with pytest.raises(UnpairedSampleError, match=r"S1/vv/b\.tif \(sar, image 1 .*"
+                       r"optical/b\.tif \(EPSG:32631\), covers 0%"):
+        coco(root, **kw)
+    ds = coco(root, on_unpaired='skip', pipeline=[
+        dict(type='mmkd.LoadMultiModalImages', nodata=dict(optical='mask')),
+        dict(type='LoadAnnotations', with_bbox=True, box_type=None),
+        dict(type='mmkd.PackMultiModalInputs', task='det')], **kw)
+    assert len(ds) == 1 and ds.get_data_info(0)['overlap'] == dict(optical=0.5)
+    packed = ds[0]
+    optical = packed['inputs']['optical']
+    assert tuple(optical.shape) == (1, 32, 32) and tuple(packed['inputs']['sar'].shape) \
+        == (2, 32, 32)
+    assert torch_all(optical[0, :, 16:] == 7) and torch_all(optical[0, :, :16] == 0)
+    assert packed['data_samples'].gt_instances.bboxes.tolist() == [[2, 2, 10, 10],
+                                                                  [20, 4, 26, 10]]
+    coco_file(osp.join(root, 'ann.json'), ['a.tif'], size=64)
+    from mmkd.datasets import AnnotationFileError
+    with pytest.raises(AnnotationFileError, match=r"image 0 is 64x64 .* its sar file "
+                       r".*S1/vv/a\.tif is 32x32 pixels"):
+        coco(root, **kw)
+
+
+def test_coco_footprint_options_are_checked(tmp_path):
+    kw = dict(ann_file=coco_file(str(tmp_path / 'ann.json'), ['a.tif']))
+    with pytest.raises(ValueError, match=r"modalities\['eo'\] = \{'folder': 'S2'\} is a "
+                       r"folder to search by footprint: set pairing='footprint'"):
+        coco(tmp_path, modalities=dict(sar='sar/', eo=dict(folder='S2')), **kw)
+    with pytest.raises(ValueError, match=r"pairing resolution for 'sar': the boxes"):
+        coco(tmp_path, modalities=dict(sar='sar/', eo='eo/'),
+             pairing=dict(by='footprint', resolution=dict(sar=20)), **kw)
+    with pytest.raises(ValueError, match=r"modalities\['sar'\]: the ref_modality file"):
+        coco(tmp_path, modalities=dict(sar=dict(folder='sar'), eo='eo/'),
+             pairing='footprint', **kw)
+
+
+def torch_all(t):
+    return bool(t.all())

@@ -166,6 +166,36 @@ def test_converter_masks_match_polygons_rotation_and_resampling(tmp_path):
         assert sample['data_samples'].gt_sem_seg.data.shape == (1, 16, 16)
 
 
+def test_converter_output_pairs_by_footprint_when_north_up(tmp_path):
+    """The converter's crops are GeoTIFFs on the SAR grid: pairing='footprint' finds the
+    same pairs as the names, each on the whole crop. Tiles of south-looking strips,
+    turned by 180 degrees (the default), are refused by footprint, naming the file; the
+    SpaceNet 6 layout itself pairs by ImageId."""
+    from mmkd.datasets.georef import GeoreferenceError
+    aoi = make_spacenet6_miniature(str(tmp_path / 'raw'), num_tiles=2, size=16, seed=2,
+                                   empty_tiles=0)
+    conv = load_converter()
+    kw = dict(modalities=('sar', 'optical'), folders=dict(sar='sar', optical='optical'),
+              mask_folder='masks')
+    conv.convert(aoi, str(tmp_path / 'up'), tile_size=8, rotate=False)
+    by_name = PairedSegDataset(data_root=str(tmp_path / 'up'), **kw)
+    by_footprint = PairedSegDataset(data_root=str(tmp_path / 'up'), pairing='footprint',
+                                    **kw)
+    assert len(by_footprint) == len(by_name) == 8
+    for i in range(8):
+        a, b = by_name.get_data_info(i), by_footprint.get_data_info(i)
+        assert a['img_path'] == b['img_path']
+        assert b['geo_grid']['ref_window'] == (0, 0, 8, 8)
+    conv.convert(aoi, str(tmp_path / 'turned'), tile_size=8)  # strip 2 looks south
+    with pytest.raises(GeoreferenceError, match=r"sar/.*\.tif \(sar\) is not north-up.*"
+                       r"pairing='name'"):
+        PairedSegDataset(data_root=str(tmp_path / 'turned'), pairing='footprint', **kw)
+    with pytest.raises(ValueError, match=r"pairing by footprint is for layout='folders': "
+                       r'in the SpaceNet 6 download'):
+        PairedSegDataset(data_root=aoi, layout='spacenet6', pairing='footprint',
+                         modalities=('sar', 'optical'))
+
+
 def test_converter_reports_bad_input(tmp_path):
     conv = load_converter()
     aoi = make_spacenet6_miniature(str(tmp_path / 'a'), num_tiles=2, size=16)

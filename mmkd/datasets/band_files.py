@@ -17,10 +17,14 @@ The sample's ``img_path[modality]`` is then the list of band files, which
 ``mmkd.LoadMultiModalImages`` reads and stacks. A sample that lacks one band file is
 never read with fewer bands: the dataset raises :class:`MissingBandError` naming the
 file that is missing (``on_unpaired='skip'`` drops and counts such samples instead).
+A band that *no* file matches (a band pattern or band name that does not fit the
+file names, an empty band folder) is a config error, raised whatever ``on_unpaired``
+says, naming the pattern, the folder and the names it holds.
 
 A named group ``date`` in ``id_patterns[modality]`` or the band pattern gives the
 acquisition date used when pairing by footprint (:mod:`mmkd.datasets.georef`).
 """
+import os
 import os.path as osp
 import re
 from typing import Callable, Dict, List, Optional, Union
@@ -77,6 +81,7 @@ class BandSpec:
             if not spec['bands']:
                 raise ValueError(f'{where}: bands is empty')
             self.folders = [spec['folder']]
+            self.pattern_text = spec['pattern']
             self.bands = [str(b) for b in spec['bands']]
             alts = '|'.join(re.escape(b) for b in sorted(self.bands, key=len,
                                                           reverse=True))
@@ -133,6 +138,7 @@ class BandSpec:
                 per_band.append(scan(self.folders[0], self._band_id(band)))
             else:
                 per_band.append(scan(self.folders[i], pair_id))
+        self._check_every_band_matches(per_band, abs_fn)
         complete: Dict[str, Union[str, List[str]]] = {}
         incomplete: Dict[str, str] = {}
         for key in sorted(set().union(*per_band)):
@@ -152,6 +158,52 @@ class BandSpec:
             incomplete[key] = (f'modality {self.modality!r}: {what}; the sample has '
                                f'{present} (band {self.bands[have[0]]!r})')
         return complete, incomplete
+
+    def _check_every_band_matches(self, per_band: List[Dict[str, str]],
+                                  abs_fn: Callable[[str], str]) -> None:
+        """A band that no file matches is a config error (a wrong pattern, band name or
+        folder), not a few incomplete samples: raise whatever ``on_unpaired`` says,
+        since skipping would drop every sample."""
+        empty = [i for i, found in enumerate(per_band) if not found]
+        if not empty:
+            return
+        where = f'modality {self.modality!r}'
+        if self.pattern is not None:
+            folder = abs_fn(self.folders[0])
+            if len(empty) == len(self.bands):
+                names = _some_files(folder)
+                raise MissingBandError(
+                    f"{where}: the band pattern r'{self.pattern_text}' with bands "
+                    f'{self.bands} matches no file in {folder!r} (it holds '
+                    f'{names or "no file"}); fix '
+                    f'pattern= or bands= in folders[{self.modality!r}] so that '
+                    f'{{band}} stands for the band part of these names')
+            have = next(i for i in range(len(self.bands)) if i not in empty)
+            example = sorted(per_band[have].values())[0]
+            raise MissingBandError(
+                f'{where}: no file in {folder!r} matches band {self.bands[empty[0]]!r} '
+                f"of the band pattern r'{self.pattern_text}', while band "
+                f'{self.bands[have]!r} matches {len(per_band[have])} file(s) such as '
+                f'{osp.basename(example)!r} (band {self.bands[empty[0]]!r} would be '
+                f'{osp.basename(self.expected_file(example, empty[0]))!r}); fix bands= '
+                f'in folders[{self.modality!r}] or add the band\'s files')
+        folder = abs_fn(self.folders[empty[0]])
+        raise MissingBandError(
+            f'{where}: the band folder {folder!r} (band {self.bands[empty[0]]!r}) '
+            f'holds no image file' + (f' matching id_patterns[{self.modality!r}]'
+                                      if self.id_pattern is not None else '')
+            + f'; fix folders[{self.modality!r}] or add the band\'s files')
+
+
+def _some_files(folder: str, n: int = 3) -> List[str]:
+    """The first ``n`` file names under ``folder`` (sub-folders too), for messages."""
+    out: List[str] = []
+    for dirpath, dirs, files in os.walk(folder):
+        dirs.sort()
+        out += [osp.relpath(osp.join(dirpath, f), folder) for f in sorted(files)]
+        if len(out) >= n:
+            break
+    return out[:n]
 
 
 def count_incomplete(incomplete: Dict[str, str], modality: str, on_unpaired: str,

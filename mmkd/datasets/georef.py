@@ -17,6 +17,13 @@ the reference modality (``ref``, by default the SAR one):
    sizes). ``mmkd.LoadMultiModalImages`` reads the reference as a window of its own
    pixels and reprojects/resamples the others onto the grid (``rasterio`` ``WarpedVRT``).
 
+Detection (``mmkd.PairedCocoDataset``) pairs the same way but keeps the whole reference
+file as the grid (``extent='ref'``): its boxes, and the annotation file the evaluator
+reads, are in that file's pixels; partners are nodata where they do not cover it.
+Partners named per sample (an annotation file's pairs) are checked rather than
+searched for (``listed``). Grids must be north-up: a flipped or 180-degree-turned
+raster (the SpaceNet 6 converter's south-looking tiles) is refused, naming the file.
+
 A reference file without a partner is refused by the dataset's ``on_unpaired='error'``
 with :class:`~mmkd.datasets.UnpairedSampleError` saying how far the nearest candidate
 is or how many days apart, or skipped and counted with ``'skip'``.
@@ -61,6 +68,12 @@ PAIRING_KEYS = ('by', 'ref', 'min_overlap', 'max_days', 'date_format', 'resoluti
 
 class GeoreferenceError(ValueError):
     """A file cannot be paired by footprint (no CRS, no date, bands on other grids)."""
+
+
+def by_name(pairing) -> bool:
+    """Whether a dataset's ``pairing`` argument pairs by file name (not footprint)."""
+    return pairing is None or pairing == 'name' or (
+        isinstance(pairing, dict) and pairing.get('by', 'footprint') == 'name')
 
 
 def parse_pairing(pairing, modalities: Sequence[str],
@@ -156,6 +169,13 @@ def read_footprint(modality: str, key: str, paths, date_pattern=None,
             if this[1].b != 0 or this[1].d != 0:
                 raise GeoreferenceError(f'{p} ({modality}) has a rotated pixel grid; '
                                         f'warp it north-up first (gdalwarp)')
+            if this[1].a <= 0 or this[1].e >= 0:
+                raise GeoreferenceError(
+                    f'{p} ({modality}) is not north-up (pixel size ({this[1].a:g}, '
+                    f'{this[1].e:g}): flipped or turned by 180 degrees, as the SpaceNet 6 '
+                    f'converter writes south-looking strips); pairing by footprint needs '
+                    f"north-up grids: pair such files by name (pairing='name') or write "
+                    f'them north-up (gdalwarp; the converter: --no-rotate)')
             if grid is None:
                 grid = this
             elif (this[0] != grid[0] or not this[1].almost_equals(grid[1])
@@ -233,7 +253,9 @@ class FootprintPairing:
             return None, (f'no file covers min_overlap={min_overlap:.0%} of its '
                           f'footprint; the nearest, {near[1].path} ('
                           f'{near[1].crs.to_string()}), covers {near[0]:.0%} with its '
-                          f'centre {_distance(ref.crs, dist(near))} away')
+                          f'centre {_distance(ref.crs, dist(near))} away'
+                          + (' (a lower pairing min_overlap accepts it)' if near[0] > 0
+                             else ''))
         max_days = self.cfg['max_days']
         dated = ref.date is not None and all(s[1].date is not None for s in over)
         if max_days is not None and not dated:
@@ -254,12 +276,18 @@ class FootprintPairing:
         if max_days is not None and days(best) > max_days:
             return None, (f'the nearest acquisition in time among the '
                           f'{len(over)} overlapping file(s), {best[1].path}, is '
-                          f'{days(best):.3g} days apart (max_days={max_days})')
+                          f'{days(best):.3g} days apart (max_days={max_days}; a larger '
+                          f'pairing max_days accepts it)')
         return best[1], best[0]
 
     def grid(self, ref: Footprint, partners: Dict[str, Footprint],
-             modalities: Sequence[str]):
-        """The sample's grid (``geo_grid`` of a data info), or ``(None, reason)``."""
+             modalities: Sequence[str], extent: str = 'intersection'):
+        """The sample's grid (``geo_grid`` of a data info), or ``(None, reason)``.
+
+        ``extent='intersection'``: the footprints' intersection, snapped inward to the
+        reference pixels; ``'ref'``: the whole reference file (labels in its pixel
+        frame stay as they are; partners are nodata where they do not cover it).
+        """
         inter = ref.bounds
         for fp in partners.values():
             inter = _intersect(inter, self.bounds_in(fp, ref.crs))
@@ -272,6 +300,10 @@ class FootprintPairing:
         row1 = min(h_ref, math.floor((t.f - inter[1]) / -t.e + eps))
         if col1 <= col0 or row1 <= row0:
             return None, 'the footprints intersect in less than one pixel'
+        if extent == 'ref':
+            row0, col0, row1, col1 = 0, 0, h_ref, w_ref
+        elif extent != 'intersection':
+            raise ValueError(f"extent must be 'intersection' or 'ref', got {extent!r}")
         bounds = (t.c + col0 * t.a, t.f + row1 * t.e, t.c + col1 * t.a, t.f + row0 * t.e)
         width, height = bounds[2] - bounds[0], bounds[3] - bounds[1]
         res = self.cfg['resolution'] or {}
@@ -294,13 +326,20 @@ class FootprintPairing:
 
 def pair_by_footprint(cfg: dict, modalities: Sequence[str],
                       samples: Dict[str, Dict[str, Union[str, List[str]]]],
-                      date_patterns: Dict[str, object], group=None):
+                      date_patterns: Dict[str, object], group=None,
+                      listed: Optional[Dict[str, Dict[str, object]]] = None,
+                      extent: str = 'intersection'):
     """Pair every reference sample with one sample of each other modality.
 
     Args:
-        samples: modality -> (key -> path or band paths).
+        samples: modality -> (key -> path or band paths): the reference samples, and
+            for every modality not in ``listed`` the files to search.
         date_patterns: modality -> compiled regex with a ``date`` group, or None.
         group: key -> group; only samples of one group pair (class sub-folders).
+        listed: modality -> (reference key -> path(s)): partners named per reference
+            sample (an annotation file's entry), checked rather than searched for.
+        extent: the grid, ``'intersection'`` or ``'ref'`` (see
+            :meth:`FootprintPairing.grid`).
 
     Returns:
         ``(pairs, unpaired)``: pairs are ``(ref key, {modality: path(s)}, extra)`` with
@@ -309,10 +348,15 @@ def pair_by_footprint(cfg: dict, modalities: Sequence[str],
     """
     ref_mod = cfg['ref']
     group = group or (lambda key: '')
-    fps = {m: [read_footprint(m, k, p, date_patterns.get(m), cfg['date_format'])
-               for k, p in sorted(samples[m].items())] for m in modalities}
-    by_group = {m: {} for m in modalities}
-    for m in modalities:
+    listed = listed or {}
+
+    def footprint(m, k, p):
+        return read_footprint(m, k, p, date_patterns.get(m), cfg['date_format'])
+    fps = {m: [footprint(m, k, p) for k, p in sorted(samples[m].items())]
+           for m in modalities if m not in listed}
+    given = {m: {k: footprint(m, k, p) for k, p in listed[m].items()} for m in listed}
+    by_group = {m: {} for m in fps}
+    for m in fps:
         for fp in fps[m]:
             by_group[m].setdefault(group(fp.key), []).append(fp)
     pairing = FootprintPairing(cfg)
@@ -322,13 +366,17 @@ def pair_by_footprint(cfg: dict, modalities: Sequence[str],
         for m in modalities:
             if m == ref_mod:
                 continue
-            fp, score = pairing.choose(ref, by_group[m].get(group(ref.key), []))
+            if m in given:
+                candidates = [given[m][ref.key]] if ref.key in given[m] else []
+            else:
+                candidates = by_group[m].get(group(ref.key), [])
+            fp, score = pairing.choose(ref, candidates)
             if fp is None:
                 reason = (m, score)
                 break
             chosen[m], overlap[m] = fp, round(float(score), 4)
         if reason is None:
-            grid, why = pairing.grid(ref, chosen, modalities)
+            grid, why = pairing.grid(ref, chosen, modalities, extent)
             if grid is None:
                 reason = (next(iter(chosen), ref_mod), why)
         if reason is not None:
@@ -344,20 +392,13 @@ def pair_by_footprint(cfg: dict, modalities: Sequence[str],
 def align_given_pairs(cfg: dict, modalities: Sequence[str], paths: Dict[str, object],
                       date_patterns: Dict[str, object]):
     """Grid for one pair listed explicitly (an annotation file): ``(extra, None)`` or
-    ``(None, (modality, reason))`` when the footprints do not overlap."""
-    ref_mod = cfg['ref']
-    fps = {m: read_footprint(m, m, paths[m], date_patterns.get(m), cfg['date_format'])
-           for m in modalities}
-    pairing = FootprintPairing(cfg)
-    for m in modalities:
-        if m == ref_mod:
-            continue
-        fp, score = pairing.choose(fps[ref_mod], [fps[m]])
-        if fp is None:
-            return None, (m, score)
-    grid, why = pairing.grid(fps[ref_mod], {m: fps[m] for m in modalities
-                                            if m != ref_mod}, modalities)
-    if grid is None:
-        return None, (ref_mod, why)
-    return dict(geo_grid=grid, acquisition_date={
-        m: fp.date.isoformat() for m, fp in fps.items() if fp.date is not None}), None
+    ``(None, (modality, reason))`` when the footprints do not overlap (or, with
+    ``max_days``, are too far apart in time)."""
+    ref = cfg['ref']
+    pairs, unpaired = pair_by_footprint(
+        cfg, modalities, {ref: {'0': paths[ref]}}, date_patterns,
+        listed={m: {'0': paths[m]} for m in modalities if m != ref})
+    if unpaired:
+        _, modality, reason = unpaired[0]
+        return None, (modality, reason)
+    return pairs[0][2], None

@@ -16,6 +16,30 @@ A template is formatted with the COCO image entry: ``{}`` / ``{file_name}`` is i
 A modality made of single-band files takes a list of templates, stacked in that order
 (``sar=['vv/{stem}.tif', 'vh/{stem}.tif']``); a missing band file is reported like a
 missing partner, naming it.
+Georeferenced modalities may be paired by footprint and CRS instead
+(``pairing='footprint'`` or ``pairing=dict(by='footprint', max_days=3)``, the options
+and their meaning as in :mod:`mmkd.datasets.georef`). The boxes are in the pixels of the
+``ref_modality`` file each COCO entry names; every other modality is either
+
+- named by a template as above: the pair is kept, checked for overlap (and acquisition
+  date, with ``max_days``), like an annotation file's pairs in ``PairedClsDataset``;
+- a folder to search, ``dict(folder='S2')`` (or a band pattern,
+  ``dict(folder='S2', pattern=r'(?P<id>.+)_B{band}\\.tif', bands=['04', '03',
+  '02'])``): the file whose footprint overlaps the reference file's, nearest in
+  acquisition date, is the partner, whatever its name.
+
+Dates come from a ``(?P<date>...)`` group of ``date_patterns[modality]`` (matched on
+the file name) or of the band pattern, else from the GeoTIFF's ``TIFFTAG_DATETIME``.
+Unlike segmentation and classification, the sample's grid is the *whole* reference
+file (not the footprints' intersection), so the boxes and the annotation file that
+``CocoMetric`` evaluates against stay in one frame; partners are read onto it
+(``LoadMultiModalImages``), nodata where they do not cover it (its ``nodata=`` option
+handles those pixels), and ``resolution`` may set a partner's pixel size but not the
+reference's. An entry whose ``width`` x ``height`` differ from its reference file's is
+refused (:class:`~mmkd.datasets.AnnotationFileError`). A reference image without a
+partner raises :class:`UnpairedSampleError` saying how far the nearest candidate is or
+how many days apart (``on_unpaired='error'``), or is skipped and counted (``'skip'``).
+
 Paths are relative to ``data_root``. Each data info has ``img_path`` as a dict
 ``modality -> path`` (read with ``mmkd.LoadMultiModalImages``) and ``ref_modality``, the
 modality whose pixel frame the boxes are in (all modalities of one entry are expected to
@@ -40,26 +64,30 @@ What happens with bad input, at build time, each logged once with a count:
   of that class). Without ``metainfo`` classes, the file's categories are read (mmdet
   would take COCO's 80 classes).
 """
+import os
 import os.path as osp
+import re
 import string
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 import numpy as np
 from mmdet.datasets import CocoDataset
 from mmengine.logging import print_log
 
 from mmkd.registry import DATASETS
-from .coco_annotations import load_coco_annotation
+from .band_files import BandSpec, count_incomplete
+from .coco_annotations import AnnotationFileError, load_coco_annotation
+from .georef import by_name, pair_by_footprint, parse_pairing
+from .host_pipeline import (DET_META_KEYS, IMG_EXTENSIONS, first_image,  # noqa: F401
+                            host_pipeline, is_raster_file, prune_pipeline)
 from .paired_cls_dataset import UnpairedSampleError
-
-# what the packers keep for mmdet's evaluation and box rescaling
-DET_META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
-                 'flip_direction', 'ref_modality')
 
 
 def _template(value):
     """A modality's template; a plain folder becomes ``<folder>/{}``; a list (band
-    files) is a list of templates."""
+    files) is a list of templates; a dict (a folder searched by footprint) is kept."""
+    if isinstance(value, dict):
+        return dict(value)
     if isinstance(value, (list, tuple)):
         return [_template(v) for v in value]
     if '{' in value:
@@ -79,8 +107,10 @@ class PairedCocoDataset(CocoDataset):
 
     Args:
         modalities (dict): modality -> file template (or folder), e.g.
-            ``dict(optical='optical/{}', infrared='infrared/{}')``. Give only the
-            modalities to read (``dict(infrared=...)`` at test time).
+            ``dict(optical='optical/{}', infrared='infrared/{}')``, a list of
+            templates (band files) or, pairing by footprint, ``dict(folder=...)`` for
+            a partner searched in that folder. Give only the modalities to read
+            (``dict(infrared=...)`` at test time).
         ref_modality (str, optional): The modality whose pixel frame the boxes are in;
             default: the first of ``modalities``.
         on_unpaired (str): ``'error'`` (default) or ``'skip'``.
@@ -88,6 +118,11 @@ class PairedCocoDataset(CocoDataset):
             True.
         check_files (bool): Check at build time that every modality's file exists.
             Defaults to True.
+        pairing (str | dict): ``'name'`` (default: the templates name each file) or
+            ``'footprint'`` / a dict of options (see the module docstring and
+            :mod:`mmkd.datasets.georef`; ``ref`` is ``ref_modality``).
+        date_patterns (dict, optional): modality -> regex with a ``date`` group, read
+            from the file name, for ``pairing`` with ``max_days``.
 
     Attributes:
         notes (dict): What was dropped, clipped or skipped while loading, with counts
@@ -103,6 +138,8 @@ class PairedCocoDataset(CocoDataset):
                  on_unpaired: str = 'error',
                  clip_boxes: bool = True,
                  check_files: bool = True,
+                 pairing: Union[str, dict] = 'name',
+                 date_patterns: Optional[Dict[str, str]] = None,
                  **kwargs):
         if not modalities or not isinstance(modalities, dict):
             raise ValueError('PairedCocoDataset needs modalities as a dict modality -> '
@@ -119,18 +156,64 @@ class PairedCocoDataset(CocoDataset):
         self.on_unpaired = on_unpaired
         self.clip_boxes = clip_boxes
         self.check_files = check_files
+        self._setup_pairing(pairing, date_patterns or {})
         self.notes: Dict[str, int] = {}
         self._classes_given = bool((kwargs.get('metainfo') or {}).get('classes'))
         kwargs.setdefault('data_prefix', dict(img=''))
         super().__init__(**kwargs)
 
+    def _setup_pairing(self, pairing, date_patterns: Dict[str, str]) -> None:
+        """Check the footprint options against the modalities (the ref's file is
+        named by each entry; a dict modality is searched, by footprint only)."""
+        ref = self.ref_modality
+        searched = [m for m, t in self.modalities.items() if isinstance(t, dict)]
+        if isinstance(pairing, dict) and pairing.get('ref') not in (None, ref):
+            raise ValueError(f"pairing ref {pairing['ref']!r} differs from ref_modality "
+                             f'{ref!r}; the boxes are in the ref_modality file\'s '
+                             f'pixels: set ref_modality')
+        self.pairing = parse_pairing(pairing, tuple(self.modalities), ref)
+        if self.pairing is None and searched:
+            raise ValueError(f'modalities[{searched[0]!r}] = '
+                             f'{self.modalities[searched[0]]!r} is a folder to search '
+                             f"by footprint: set pairing='footprint', or give a file "
+                             f"template such as '{searched[0]}/{{}}'")
+        if ref in searched:
+            raise ValueError(f'modalities[{ref!r}]: the ref_modality file of each COCO '
+                             f"entry holds its boxes and must be named by a template "
+                             f"(e.g. '{ref}/{{}}'), not searched for")
+        if self.pairing is not None and (self.pairing['resolution'] or {}).get(ref):
+            raise ValueError(f'pairing resolution for {ref!r}: the boxes are in the '
+                             f'{ref!r} file\'s pixels, which must stay as they are; '
+                             f'resize with mmkd.PairedResize in the pipeline instead')
+        unknown = sorted(set(date_patterns) - set(self.modalities))
+        if unknown:
+            raise KeyError(f'date_patterns names modalities {unknown} that are not read '
+                           f'({list(self.modalities)})')
+        self.date_patterns = {m: re.compile(p) for m, p in date_patterns.items()}
+        for m, p in self.date_patterns.items():
+            if 'date' not in p.groupindex:
+                raise ValueError(f'date_patterns[{m!r}] = {p.pattern!r} has no '
+                                 f'(?P<date>...) group')
+        self.band_specs = {}
+        for m in searched:
+            spec = self.modalities[m]
+            if 'folder' not in spec:
+                raise TypeError(f'modalities[{m!r}]: a folder to search is '
+                                f"dict(folder=...) (with pattern= and bands= for band "
+                                f'files), got keys {sorted(spec)}')
+            self.band_specs[m] = BandSpec(m, spec if 'pattern' in spec or 'bands' in spec
+                                          else spec['folder'])
+
     # ------------------------------------------------------------------ paths
-    def modality_path(self, modality: str, img_info: dict) -> str:
-        """The file of ``modality`` for one COCO image entry."""
+    def modality_path(self, modality: str, img_info: dict) -> Optional[str]:
+        """The file of ``modality`` for one COCO image entry (None for a folder
+        searched by footprint: the pairing fills it in)."""
         file_name = img_info['file_name']
         stem, ext = osp.splitext(file_name)
         fields = dict(img_info, file_name=file_name, stem=stem, ext=ext)
         template = self.modalities[modality]
+        if isinstance(template, dict):
+            return None
         if isinstance(template, list):  # band files
             return [self._format(t, modality, file_name, fields, img_info)
                     for t in template]
@@ -156,6 +239,8 @@ class PairedCocoDataset(CocoDataset):
         infos = super().load_data_list()
         if self.check_files:
             infos = [info for info in infos if self._paired(info)]
+        if self.pairing is not None:
+            infos = self._pair_by_footprint(infos)
         if self.notes:
             print_log(f'PairedCocoDataset ({self.ann_file}): ' + '; '.join(
                 f'{v} {k}' for k, v in self.notes.items()), logger='current',
@@ -205,9 +290,81 @@ class PairedCocoDataset(CocoDataset):
         info['ref_modality'] = self.ref_modality
         return info
 
+    # ------------------------------------------------------------------ footprints
+    def _scan_folder(self, modality: str, folder: str, id_fn) -> Dict[str, str]:
+        """key -> file for the images under ``folder`` (sub-folders too; the key is
+        the sub-folder and the id ``id_fn`` gives the file name)."""
+        root = folder if osp.isabs(folder) else osp.join(self.data_root, folder)
+        if not osp.isdir(root):
+            raise FileNotFoundError(f'PairedCocoDataset: modality {modality!r}: folder '
+                                    f'{root!r} (searched by footprint) does not exist')
+        found = {}
+        for dirpath, dirs, files in os.walk(root):
+            dirs.sort()
+            for fn in sorted(files):
+                if not fn.lower().endswith(IMG_EXTENSIONS) or fn.endswith('.aux.xml'):
+                    continue
+                pid = id_fn(fn)
+                if pid is not None:
+                    found[osp.normpath(osp.join(osp.relpath(dirpath, root), pid))] = \
+                        osp.join(dirpath, fn)
+        return found
+
+    def _pair_by_footprint(self, infos: List[dict]) -> List[dict]:
+        """Each entry's reference file with its partners (listed, or searched for),
+        on the reference file's grid; unpaired entries raise or are counted."""
+        ref = self.ref_modality
+        modalities = tuple(self.modalities)
+        samples = {ref: {str(i): info['img_path'][ref] for i, info in enumerate(infos)}}
+        listed = {m: {str(i): info['img_path'][m] for i, info in enumerate(infos)}
+                  for m in modalities if m != ref and m not in self.band_specs}
+        dates = dict(self.date_patterns)
+        for m, spec in self.band_specs.items():
+            found, incomplete = spec.scan(
+                lambda folder, id_fn, m=m: self._scan_folder(m, folder, id_fn),
+                lambda f: f if osp.isabs(f) else osp.join(self.data_root, f),
+                lambda fn: osp.splitext(fn)[0])
+            count_incomplete(incomplete, m, self.on_unpaired, self.notes)
+            samples[m] = found
+            if m not in dates and spec.date_pattern() is not None:
+                dates[m] = spec.date_pattern()
+        pairs, unpaired = pair_by_footprint(self.pairing, modalities, samples, dates,
+                                            listed=listed, extent='ref')
+        by_path = {}
+        for path, partner, reason in unpaired:
+            by_path[path] = (partner, reason)
+        kept = {key: (paths, extra) for key, paths, extra in pairs}
+        out = []
+        for i, info in enumerate(infos):
+            if str(i) not in kept:
+                first = info['img_path'][ref]
+                first = first if isinstance(first, str) else first[0]
+                partner, reason = by_path[first]
+                if self.on_unpaired == 'error':
+                    raise UnpairedSampleError(
+                        f'{first} ({ref}, image {info["img_id"]} of {self.ann_file}) has '
+                        f'no {partner} partner by footprint: {reason}; fix the data or '
+                        f"set on_unpaired='skip' to drop such images (they are counted "
+                        f'and logged)')
+                self._count(f'image(s) without a {partner} footprint partner skipped')
+                continue
+            paths, extra = kept[str(i)]
+            h, w = extra['geo_grid']['ref_shape']
+            if (info['height'], info['width']) != (h, w):
+                first = paths[ref] if isinstance(paths[ref], str) else paths[ref][0]
+                raise AnnotationFileError(
+                    f'{self.ann_file}: image {info["img_id"]} is {info["width"]}x'
+                    f'{info["height"]} (width x height) but its {ref} file {first} is '
+                    f'{w}x{h} pixels; its boxes must be in that file\'s pixels: fix the '
+                    f'entry\'s width and height (or the converter that wrote them)')
+            info['img_path'] = paths
+            info.update(extra)
+            out.append(info)
+        return out
+
     def _paired(self, info: dict) -> bool:
         paths = {m: ([p] if isinstance(p, str) else p) for m, p in
-                 info['img_path'].items()}
+                 info['img_path'].items() if p is not None}  # None: searched later
         paths = {m: next((f for f in p if not osp.isfile(f)), p[0])
                  for m, p in paths.items()}  # a missing band file names itself
         have = [m for m, p in paths.items() if osp.isfile(p)]
@@ -244,91 +401,52 @@ class PairedCocoDataset(CocoDataset):
         return out
 
 
-def _type_name(t) -> str:
-    return str(t.get('type', '')).split('.')[-1] if isinstance(t, dict) else ''
+def _raster_files(dataset: dict, template: str) -> bool:
+    """Whether a folder template's files are (Geo)TIFF or .npy: the first image of
+    its folder when the data is on this machine, else the template's extension."""
+    folder = template[:template.rindex('{')]
+    root = dataset.get('data_root', '') or ''
+    found = first_image(folder if osp.isabs(folder) else osp.join(root, folder))
+    return is_raster_file(found if found is not None else template)
 
 
-def _prune_det_pipeline(pipeline, modality: str) -> list:
-    """A paired detection pipeline restricted to ``modality``, packed as mmdet packs a
-    single image (still mmkd loaders and paired transforms)."""
-    out = []
-    for t in pipeline:
-        t, name = dict(t), _type_name(t)
-        if name == 'LoadMultiModalImages':
-            t['modalities'] = [modality]
-        elif name == 'PerModality':
-            mods = t['modality'] if isinstance(t['modality'], (list, tuple)) else [
-                t['modality']]
-            if modality not in mods:
-                continue
-            t['modality'] = modality
-        elif name == 'PackMultiModalInputs':
-            meta = [k for k in t.get('meta_keys', DET_META_KEYS) if k != 'ref_modality']
-            out += [dict(type='mmkd.SelectModality', modality=modality),
-                    dict(type='PackDetInputs', meta_keys=tuple(meta))]
-            continue
-        out.append(t)
-    return out
-
-
-def _pixel_options(load: dict) -> bool:
-    """The loader handles nodata/NaN pixels in a way mmdet's loader does not."""
-    return (load.get('nodata', 'keep') != 'keep' or load.get('nodata_value') is not None
-            or load.get('on_nonfinite', 'raise') != 'raise')
-
-
-def _host_det_pipeline(pruned, modality: str) -> Optional[list]:
-    """mmdet's equivalent of a pruned pipeline, or None when a transform has none."""
-    out = []
-    for t in pruned:
-        t, name = dict(t), _type_name(t)
-        if name == 'LoadMultiModalImages':
-            if t.get('bands') is not None or _pixel_options(t):
-                return None
-            color = t.get('color_type', 'unchanged')
-            color = color.get(modality, 'unchanged') if isinstance(color, dict) else color
-            out.append(dict(type='LoadImageFromFile', color_type=color,
-                            to_float32=t.get('to_float32', False)))
-        elif name == 'PairedResize':
-            size = t['sizes'].get(modality) if isinstance(t['sizes'], dict) else \
-                t['sizes']
-            if size is not None:
-                h, w = (size, size) if isinstance(size, int) else size
-                out.append(dict(type='Resize', scale=(w, h), keep_ratio=False))
-        elif name == 'PairedRandomFlip':
-            out.append(dict(type='RandomFlip', prob=t.get('prob', 0.5),
-                            direction=t.get('direction', 'horizontal')))
-        elif name == 'PerModality':
-            out.extend(t['transforms'])
-        elif name == 'SelectModality':
-            continue
-        elif name == 'LoadAnnotations':
-            t.pop('box_type', None)  # mmdet's own transforms want its box type
-            out.append(t)
-        elif str(t.get('type', '')).startswith('mmkd.'):
-            return None
-        else:
-            out.append(t)
-    return out
-
-
-def single_modality_dataset(dataset: dict, modality: str) -> None:
+def single_modality_dataset(dataset: dict, modality: str, where: str = 'dataset') -> None:
     """Make a ``PairedCocoDataset`` config read only ``modality`` (used by the student
     export): mmdet's own ``CocoDataset`` where the modality's template is a folder
-    (``'infrared/{}'``) and every transform has an mmdet equivalent, so the exported
-    student tests with mmdet alone; else the paired dataset restricted to that
-    modality, packed as mmdet packs one image."""
+    (``'infrared/{}'``) and every transform has an mmdet equivalent
+    (:mod:`mmkd.datasets.host_pipeline`: not for band selection, nodata/NaN handling,
+    GeoTIFF files), so the exported student tests with mmdet alone; else the paired
+    dataset restricted to that modality, read by mmkd's loader as in distillation and
+    packed as mmdet packs one image (the reason is logged).
+
+    Paired by footprint, a student of the reference modality reads its files as they
+    are (the sample's grid was the whole reference file); a student of another
+    modality still needs the reference files, the boxes' frame and grid: the dataset
+    keeps both modalities and the pairing, and the pipeline loads the student's."""
     templates = {m: _template(t) for m, t in dataset['modalities'].items()}
     if modality not in templates:
         raise KeyError(f'the student reads {modality!r}, which the PairedCocoDataset '
                        f'config does not list ({sorted(templates)})')
     template = templates[modality]
-    pruned = _prune_det_pipeline(dataset.get('pipeline', []), modality)
-    host = _host_det_pipeline(pruned, modality)
+    pruned = prune_pipeline(dataset.get('pipeline', []), modality)
+    ref = dataset.get('ref_modality') or next(iter(templates))
+    if not by_name(dataset.get('pairing')) and modality != ref:
+        dataset['modalities'] = {ref: templates[ref], modality: template}
+        dataset['ref_modality'] = ref
+        dataset['pipeline'] = pruned
+        print_log(f'{where}: the exported {modality!r} student keeps PairedCocoDataset '
+                  f'paired by footprint with the {ref!r} files, its boxes\' frame',
+                  logger='current', level=30)
+        return
+    dataset.pop('pairing', None)
+    dataset.pop('date_patterns', None)
     fields = template_fields(template) if isinstance(template, str) else None
     folder_only = fields in ([''], ['file_name']) and template.endswith(
         ('{}', '{file_name}'))
-    if folder_only and host is not None:
+    host, why = None, None
+    if folder_only:
+        host, why = host_pipeline(pruned, modality, _raster_files(dataset, template))
+    if host is not None:
         keep = {k: v for k, v in dataset.items()
                 if k not in ('type', 'modalities', 'ref_modality', 'on_unpaired',
                              'clip_boxes', 'check_files', 'pipeline', 'data_prefix')}
@@ -336,7 +454,11 @@ def single_modality_dataset(dataset: dict, modality: str) -> None:
         dataset.update(type='CocoDataset',
                        data_prefix=dict(img=template[:template.rindex('{')]),
                        pipeline=host, **keep)
-    else:
-        dataset['modalities'] = {modality: template}
-        dataset['ref_modality'] = modality
-        dataset['pipeline'] = pruned
+        return
+    if why is not None:
+        print_log(f"{where}: the exported student keeps PairedCocoDataset with mmkd's "
+                  f'loader, so it reads what it was distilled on: {why}',
+                  logger='current', level=30)
+    dataset['modalities'] = {modality: template}
+    dataset['ref_modality'] = modality
+    dataset['pipeline'] = pruned

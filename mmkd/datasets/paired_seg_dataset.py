@@ -153,7 +153,12 @@ class PairedSegDataset(BaseDataset):
                              f'frame: set ref_modality')
         self.pairing = parse_pairing(pairing, self.modalities, self.ref_modality)
         if self.pairing is not None and layout != 'folders':
-            raise ValueError("pairing by footprint is for layout='folders'")
+            raise ValueError(
+                "pairing by footprint is for layout='folders': in the SpaceNet 6 "
+                'download the SAR-Intensity and PS-RGB tiles of one ImageId cover one '
+                "extent and pair by that id (pairing='name'); for optical products on "
+                'another grid, tools/dataset_converters/spacenet6.py reprojects them '
+                'onto the SAR grid')
         super().__init__(data_root=data_root, **kwargs)
 
     # ------------------------------------------------------------------ helpers

@@ -8,6 +8,7 @@ checkpoint holds only tensors and plain metadata, and the config has the student
 import copy
 import os
 import os.path as osp
+import re
 from collections import OrderedDict
 from typing import Optional, Tuple
 
@@ -105,7 +106,8 @@ def student_config(cfg: Config, scope: Optional[str] = None,
             while _type_name(out[split].dataset) == 'TeacherCacheDataset':
                 out[split].dataset = out[split].dataset['dataset']
             if student_input is not None:
-                _single_modality_dataset(out[split].dataset, student_input)
+                _single_modality_dataset(out[split].dataset, student_input,
+                                         f'{split}.dataset')
     out.default_scope = scope or student_scope or (
         cfg.get('default_scope') if cfg.get('default_scope') != 'mmkd' else None)
     if out.default_scope is None:
@@ -133,85 +135,48 @@ def _type_name(t: dict) -> str:
     return str(t.get('type', '')).split('.')[-1]
 
 
-def _prune_pipeline(pipeline, modality: str) -> list:
-    """A paired pipeline restricted to one modality (still mmkd transforms)."""
-    out = []
-    for t in pipeline:
-        t = dict(t)
-        name = _type_name(t)
-        if name == 'LoadMultiModalImages':
-            t['modalities'] = [modality]
-        elif name == 'PerModality':
-            mods = t['modality'] if isinstance(t['modality'], (list, tuple)) else [
-                t['modality']]
-            if modality not in mods:
-                continue
-            t['modality'] = modality
-        elif name == 'SARIntensityScale' and t.get('modality', 'sar') != modality:
-            continue
-        elif name == 'PackMultiModalInputs' and t.get('task') == 'seg':
-            # a single-modality segmentation sample, packed as mmseg packs it
-            out += [dict(type='mmkd.SelectModality', modality=modality),
-                    dict(type='PackSegInputs')]
-            continue
-        out.append(t)
-    return out
-
-
 def _select_before_packing(pipeline, modality: str) -> list:
     """Replace the paired packer by ``SelectModality`` + the host library's packer."""
+    from mmkd.datasets.host_pipeline import HOST_PACKERS
     out = []
     for t in pipeline:
         if _type_name(t) == 'PackMultiModalInputs':
             task = t.get('task', 'cls')
-            packer = {'cls': 'PackInputs', 'seg': 'PackSegInputs',
-                      'det': 'PackDetInputs'}.get(task)
-            if packer is None:
+            if task not in HOST_PACKERS:
                 raise ValueError(f'PackMultiModalInputs task {task!r}: no host packer')
             out += [dict(type='mmkd.SelectModality', modality=modality),
-                    dict(type=packer)]
+                    dict(type=HOST_PACKERS[task])]
         else:
             out.append(dict(t))
     return out
 
 
-def _host_pipeline(pipeline, modality: str):
-    """The host-library equivalent of a pruned paired pipeline, or None when a
-    transform has no host equivalent (SAR scaling, simulated SAR, ratio crops)."""
-    out = []
-    for t in pipeline:
-        name = _type_name(t)
-        if name == 'LoadMultiModalImages':
-            if (t.get('nodata', 'keep') != 'keep' or t.get('nodata_value') is not None
-                    or t.get('on_nonfinite', 'raise') != 'raise'):
-                return None  # nodata/NaN handling: only mmkd's loader does it
-            color = t.get('color_type', 'unchanged')
-            color = color.get(modality, 'unchanged') if isinstance(color, dict) else color
-            out.append(dict(type='LoadImageFromFile', color_type=color))
-        elif name == 'PairedResize':
-            sizes = t['sizes']
-            size = sizes.get(modality) if isinstance(sizes, dict) else sizes
-            if size is not None:
-                h, w = (size, size) if isinstance(size, int) else size
-                out.append(dict(type='Resize', scale=(w, h)))
-        elif name == 'PerModality':
-            out.extend(t['transforms'])
-        elif name == 'PackMultiModalInputs':
-            out.append(dict(type='PackInputs'))
-        elif str(t.get('type', '')).startswith('mmkd.'):
-            return None
-        else:
-            out.append(t)
-    return out
+def _raster_files(dataset: dict, modality: str) -> bool:
+    """Whether the modality's files are (Geo)TIFF or .npy: the first image of its
+    folder when the data is on this machine, else what ``id_patterns`` says."""
+    from mmkd.datasets.host_pipeline import first_image, is_raster_file
+    folder = dataset['folders'][modality]
+    root = dataset.get('data_root', '') or ''
+    found = first_image(folder if osp.isabs(folder) else osp.join(root, folder))
+    if found is not None:
+        return is_raster_file(found)
+    pattern = (dataset.get('id_patterns') or {}).get(modality) or ''
+    return bool(re.search(r'tiff?|npy', pattern, re.IGNORECASE))
 
 
-def _single_modality_dataset(dataset: dict, modality: str) -> None:
+def _single_modality_dataset(dataset: dict, modality: str, where: str = 'dataset') -> None:
     """Make a paired (mmkd) dataset config read only the student's modality: a host
-    ``CustomDataset`` where the layout allows (class sub-folders, no SAR-specific
-    transform), else the paired dataset restricted to that modality."""
+    ``CustomDataset`` where the layout allows (class sub-folders, one file per sample,
+    pairing by name) and every transform has a host equivalent (the loader's too: no
+    band selection, no nodata/NaN handling, no GeoTIFF, see
+    :mod:`mmkd.datasets.host_pipeline`), else the paired dataset restricted to that
+    modality, read by mmkd's loader exactly as in distillation (the exported config
+    then needs mmkd; the reason is logged)."""
+    from mmkd.datasets.georef import by_name
+    from mmkd.datasets.host_pipeline import host_pipeline, prune_pipeline
     if _type_name(dataset) == 'PairedCocoDataset':  # detection: mmdet's CocoDataset
         from mmkd.datasets.paired_coco_dataset import single_modality_dataset
-        single_modality_dataset(dataset, modality)
+        single_modality_dataset(dataset, modality, where)
         return
     if _type_name(dataset) not in ('PairedClsDataset', 'PairedSegDataset',
                                    'PairedSceneWindowDataset'):
@@ -223,11 +188,12 @@ def _single_modality_dataset(dataset: dict, modality: str) -> None:
         # packer the student's modality alone
         dataset['pipeline'] = _select_before_packing(pipeline, modality)
         return
-    pruned = _prune_pipeline(pipeline, modality)
-    host = _host_pipeline(pruned, modality)
+    pruned = prune_pipeline(pipeline, modality)
     one_folder = isinstance((dataset.get('folders') or {}).get(modality), str)
-    if dataset.get('class_subfolders') and host is not None and one_folder and \
-            dataset.get('pairing', 'name') == 'name':
+    host, why = None, None
+    if dataset.get('class_subfolders') and one_folder and by_name(dataset.get('pairing')):
+        host, why = host_pipeline(pruned, modality, _raster_files(dataset, modality))
+    if host is not None:
         new = dict(type='CustomDataset', data_root=dataset.get('data_root', ''),
                    data_prefix=dataset['folders'][modality], with_label=True,
                    pipeline=host)
@@ -236,12 +202,16 @@ def _single_modality_dataset(dataset: dict, modality: str) -> None:
                 new[k] = dataset[k]
         dataset.clear()
         dataset.update(new)
-    else:
-        dataset['modalities'] = [modality]
-        dataset['pipeline'] = pruned
-        pairing = dataset.get('pairing')
-        if isinstance(pairing, dict) and pairing.get('ref') not in (None, modality):
-            dataset['pairing'] = dict(pairing, ref=modality)  # one modality: its own grid
+        return
+    if why is not None:
+        print_log(f'{where}: the exported student keeps {dataset["type"]} with mmkd\'s '
+                  f'loader, so it reads what it was distilled on: {why}',
+                  logger='current', level=30)
+    dataset['modalities'] = [modality]
+    dataset['pipeline'] = pruned
+    pairing = dataset.get('pairing')
+    if isinstance(pairing, dict) and pairing.get('ref') not in (None, modality):
+        dataset['pairing'] = dict(pairing, ref=modality)  # one modality: its own grid
 
 
 def _plain(value):

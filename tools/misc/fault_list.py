@@ -1,12 +1,19 @@
 """Run a list of user faults and print the message each one gets.
 
-    python tools/misc/fault_list.py [--markdown] [--only NAME ...]
+    python tools/misc/fault_list.py [--markdown] [--check] [--only NAME ...]
 
 Each fault is set up in a temporary folder (tiny models, a few generated images) and
 triggered through the public entry points (datasets with their pipelines, the
 Distiller, a Runner), the way a user's config would hit it. Printed per fault: the
 exception type and its message, or what happened when nothing was raised. With
-``--markdown`` the output is a table for the README's troubleshooting section.
+``--markdown`` the output is a table for the README's troubleshooting section (the
+temporary folder written ``...``). A fault may list what its message must say (the
+exception, the file it names, the fix): ``--check`` exits 1 when one does not, and
+``tests/test_fault_list.py`` runs those faults.
+
+The raster faults write their own small GeoTIFFs with rasterio (band files, two
+footprints, dates, NaN, nodata, dB values) and go through ``mmkd.PairedClsDataset``
+and its pipeline, as a config would.
 """
 import argparse
 import json
@@ -24,13 +31,24 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 FAULTS = []
+EXPECT = {}  # fault name -> regexes its message must match (tests/test_fault_list.py)
 
 
-def fault(cause):
+def fault(cause, expect=()):
+    """Register a fault. ``expect``: regexes the message must match, e.g. the
+    exception type, the file it names and the fix it gives (checked by ``--check``
+    and the tests)."""
     def register(fn):
         FAULTS.append((fn.__name__, cause, fn))
+        EXPECT[fn.__name__] = tuple(expect)
         return fn
     return register
+
+
+def unmet(name, message):
+    """The regexes of ``EXPECT[name]`` that ``message`` does not match."""
+    import re
+    return [p for p in EXPECT.get(name, ()) if not re.search(p, message)]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -314,23 +332,205 @@ def cache_other_teacher(tmp):
                                 cache=dict(dir=osp.join(tmp, 'cache'))))
 
 
-def run(name, fn):
+# ----------------------------------------------------------------------------- rasters
+UTM = 'EPSG:32631'  # UTM 31N, metres
+X0, Y0 = 500000., 5600000.
+
+
+def write_tif(path, data, x0=X0, y0=Y0, res=10., crs=UTM, nodata=None, date=None):
+    """A small GeoTIFF (rasterio); ``crs=None`` writes one without georeference."""
+    import rasterio
+    from rasterio.transform import from_origin
+    data = np.asarray(data)
+    data = data[None] if data.ndim == 2 else data
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    profile = dict(driver='GTiff', count=data.shape[0], height=data.shape[1],
+                   width=data.shape[2], dtype=data.dtype.name)
+    if crs is not None:
+        profile.update(crs=crs, transform=from_origin(x0, y0, res, res))
+    if nodata is not None:
+        profile['nodata'] = nodata
+    with rasterio.open(path, 'w', **profile) as dst:
+        dst.write(data)
+        if date:
+            dst.update_tags(TIFFTAG_DATETIME=date)
+    return path
+
+
+def raster_dataset(root, folders, pipeline=None, **kw):
+    """A PairedClsDataset over ``folders`` (modality -> folder spec), read with mmkd's
+    loader unless another pipeline is given."""
+    from mmkd.datasets import PairedClsDataset
+    return PairedClsDataset(modalities=tuple(folders), data_root=root, folders=folders,
+                            pipeline=pipeline or [dict(type='mmkd.LoadMultiModalImages')],
+                            **kw)
+
+
+def ones(size=8, dtype=np.float32):
+    return np.ones((size, size), dtype)
+
+
+@fault('a band file missing (Sentinel-1 VV without its VH)',
+       expect=(r'^MissingBandError: ', r"band 'vh' \(no file with id '1' in '[^']*S1/vh'",
+               r'S1/vv/1\.tif', r"on_unpaired='skip'"))
+def missing_band_file(tmp):
+    for i in range(2):
+        write_tif(osp.join(tmp, 'S1', 'vv', f'{i}.tif'), ones())
+        if i != 1:
+            write_tif(osp.join(tmp, 'S1', 'vh', f'{i}.tif'), ones())
+    raster_dataset(tmp, dict(sar=['S1/vv', 'S1/vh']))
+
+
+S2_PATTERN = r'(?P<id>T31UFU_\d{8})_B{band}\.tif'
+
+
+def sentinel2(tmp, bands=('2', '3', '4')):
+    for b in bands:
+        write_tif(osp.join(tmp, 'S2', f'T31UFU_20200101_B{b}.tif'), ones(dtype=np.uint16))
+
+
+@fault('a band pattern that matches no file (bands 04, 03, 02; files named _B4)',
+       expect=(r'^MissingBandError: ', r'matches no file in \'[^\']*S2\'',
+               r'T31UFU_20200101_B2\.tif', r'fix pattern= or bands='))
+def band_pattern_matches_nothing(tmp):
+    sentinel2(tmp)
+    raster_dataset(tmp, dict(eo=dict(folder='S2', pattern=S2_PATTERN,
+                                     bands=['04', '03', '02'])))
+
+
+@fault('a band no file has (B08 asked for, not downloaded)',
+       expect=(r'^MissingBandError: ', r"no file in '[^']*S2' matches band '08'",
+               r"would be 'T31UFU_20200101_B08\.tif'", r'fix bands='))
+def band_not_downloaded(tmp):
+    sentinel2(tmp, bands=('02', '03', '04'))
+    raster_dataset(tmp, dict(eo=dict(folder='S2', pattern=S2_PATTERN,
+                                     bands=['08', '04', '03'])))
+
+
+@fault('band files of one sample with different sizes (10 m VV, 20 m VH)',
+       expect=(r'^ImageReadError: ', r'S1/vv/0\.tif is 16x16', r'S1/vh/0\.tif is 8x8',
+               r'resample them onto one pixel grid'))
+def band_sizes_differ(tmp):
+    write_tif(osp.join(tmp, 'S1', 'vv', '0.tif'), ones(16))
+    write_tif(osp.join(tmp, 'S1', 'vh', '0.tif'), ones(8), res=20.)
+    raster_dataset(tmp, dict(sar=['S1/vv', 'S1/vh']))[0]
+
+
+@fault("pairing='footprint': no optical tile overlaps the SAR tile",
+       expect=(r'^UnpairedSampleError: ', r'SAR/a\.tif \(sar\) has no eo partner by '
+               r'footprint', r'the nearest, [^ ]*EO/b\.tif \(EPSG:32631\), covers 0%',
+               r'20 km away', r"on_unpaired='skip'"))
+def footprint_no_overlap(tmp):
+    write_tif(osp.join(tmp, 'SAR', 'a.tif'), ones())
+    write_tif(osp.join(tmp, 'EO', 'b.tif'), ones(), x0=X0 + 20000)
+    raster_dataset(tmp, dict(sar='SAR', eo='EO'), pairing='footprint')
+
+
+@fault("pairing='footprint': no acquisition within max_days",
+       expect=(r'^UnpairedSampleError: ', r'S1_20200110\.tif \(sar\) has no eo partner',
+               r'S2_20200119\.tif, is 9 days apart \(max_days=3',
+               r'a larger pairing max_days accepts it', r"on_unpaired='skip'"))
+def footprint_date_tolerance(tmp):
+    write_tif(osp.join(tmp, 'SAR', 'S1_20200110.tif'), ones())
+    write_tif(osp.join(tmp, 'EO', 'S2_20200119.tif'), ones())
+    raster_dataset(tmp, dict(sar='SAR', eo='EO'),
+                   id_patterns=dict(sar=r'S1_(?P<date>\d{8})', eo=r'S2_(?P<date>\d{8})'),
+                   pairing=dict(by='footprint', max_days=3))
+
+
+@fault("pairing='footprint' on a GeoTIFF without CRS",
+       expect=(r'^GeoreferenceError: ', r'EO/a\.tif \(eo\) has no georeference',
+               r"pairing='name'"))
+def footprint_without_crs(tmp):
+    write_tif(osp.join(tmp, 'SAR', 'a.tif'), ones())
+    write_tif(osp.join(tmp, 'EO', 'a.tif'), ones(), crs=None)
+    raster_dataset(tmp, dict(sar='SAR', eo='EO'), pairing='footprint')
+
+
+@fault("pairing='footprint' on tiles turned by 180 degrees (SpaceNet 6 converter output)",
+       expect=(r'^GeoreferenceError: ', r'sar/a\.tif \(sar\) is not north-up',
+               r"pair such files by name \(pairing='name'", r'--no-rotate'))
+def footprint_south_up(tmp):
+    import rasterio
+    from rasterio.transform import Affine, from_origin
+    south_up = from_origin(X0, Y0, 10, 10) * Affine.translation(8, 8) * Affine.scale(-1, -1)
+    for mod in ('sar', 'optical'):
+        os.makedirs(osp.join(tmp, mod))
+        with rasterio.open(osp.join(tmp, mod, 'a.tif'), 'w', driver='GTiff', count=1,
+                           height=8, width=8, dtype='float32', crs=UTM,
+                           transform=south_up) as dst:
+            dst.write(ones()[None])
+    raster_dataset(tmp, dict(sar='sar', optical='optical'), pairing='footprint')
+
+
+@fault("pairing max_days, and a file without acquisition date",
+       expect=(r'^GeoreferenceError: ', r'EO/scene\.tif \(eo\): no acquisition date',
+               r'\(\?P<date>\.\.\.\) group', r'TIFFTAG_DATETIME'))
+def footprint_without_date(tmp):
+    write_tif(osp.join(tmp, 'SAR', 'a.tif'), ones(), date='2020:01:10 10:00:00')
+    write_tif(osp.join(tmp, 'EO', 'scene.tif'), ones())
+    raster_dataset(tmp, dict(sar='SAR', eo='EO'), pairing=dict(by='footprint', max_days=3))
+
+
+@fault('NaN pixels in a float SAR raster',
+       expect=(r'^InvalidPixelsError: ', r'SAR/a\.tif \(sar\): 25 % of pixels '
+               r'\(16 of 64\) are NaN', r"on_nonfinite=\.\.\.\) to 'fill' them"))
+def nan_pixels(tmp):
+    data = ones()
+    data[:2] = np.nan
+    write_tif(osp.join(tmp, 'SAR', 'a.tif'), data)
+    raster_dataset(tmp, dict(sar='SAR'))[0]
+
+
+@fault("nodata pixels (the GeoTIFF's nodata value) with nodata='raise'",
+       expect=(r'^InvalidPixelsError: ', r'SAR/a\.tif \(sar\): 37\.5 % of pixels '
+               r'\(24 of 64\) are nodata', r"nodata=\.\.\.\) to 'fill', 'mask'"))
+def nodata_pixels(tmp):
+    data = np.full((8, 8), 5, np.int16)
+    data[:, :3] = -9999
+    write_tif(osp.join(tmp, 'SAR', 'a.tif'), data, nodata=-9999)
+    raster_dataset(tmp, dict(sar='SAR'), pipeline=[
+        dict(type='mmkd.LoadMultiModalImages', nodata='raise')])[0]
+
+
+@fault("SAR already in dB given to SARIntensityScale(mode='db')",
+       expect=(r'^SARUnitError: ', r'SAR/sigma0_db\.tif looks already in dB',
+               r"use mode='linear' with clip in dB"))
+def sar_db_in_db_mode(tmp):
+    db = np.random.default_rng(0).uniform(-25, 3, (16, 16)).astype(np.float32)
+    write_tif(osp.join(tmp, 'SAR', 'sigma0_db.tif'), db)
+    raster_dataset(tmp, dict(sar='SAR'), pipeline=[
+        dict(type='mmkd.LoadMultiModalImages'),
+        dict(type='mmkd.SARIntensityScale', mode='db', clip=(-25, 5))])[0]
+
+
+def run(name, fn, short=False):
+    """Provoke one fault: ``(message, where it was raised)``. ``short`` writes the
+    temporary folder as ``...`` (the README's table)."""
     from mmengine.registry import init_default_scope
     init_default_scope('mmpretrain')
     with tempfile.TemporaryDirectory() as tmp:
         try:
             result = fn(tmp)
+            where = ''
         except Exception as e:  # what the user sees
-            where = traceback.extract_tb(e.__traceback__)[-1]
-            return (f'{type(e).__name__}: {e}',
-                    f'{osp.relpath(where.filename, REPO)}:{where.lineno}')
-        return (result or 'no error raised', '')
+            tb = traceback.extract_tb(e.__traceback__)[-1]
+            result = f'{type(e).__name__}: {e}'
+            where = f'{osp.relpath(tb.filename, REPO)}:{tb.lineno}'
+        result = result or 'no error raised'
+        if short:
+            for t in {osp.realpath(tmp), tmp}:
+                result = result.replace(t, '...')
+        return result, where
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--markdown', action='store_true')
     p.add_argument('--only', nargs='*')
+    p.add_argument('--check', action='store_true',
+                   help='exit 1 when a message misses what its fault expects (the file '
+                        'it names, the fix it gives)')
     args = p.parse_args()
     import contextlib
     import io
@@ -340,24 +540,29 @@ def main():
     import mmkd.models  # noqa: F401
     from mmengine.logging import MMLogger
     MMLogger.get_current_instance().setLevel(logging.ERROR)
-    rows = []
+    rows, failed = [], 0
     for name, cause, fn in FAULTS:
         if args.only and name not in args.only:
             continue
         if args.markdown:  # libraries' progress prints must not end up in the table
             with contextlib.redirect_stdout(io.StringIO()):
-                msg, where = run(name, fn)
+                msg, where = run(name, fn, short=True)
         else:
             msg, where = run(name, fn)
         rows.append((name, cause, msg, where))
+        missed = unmet(name, msg)
+        failed += bool(missed)
         if not args.markdown:
-            print(f'== {cause}  [{name}]\n{msg}\n   raised at {where or "-"}\n',
-                  flush=True)
+            print(f'== {cause}  [{name}]\n{msg}\n   raised at {where or "-"}\n'
+                  + ''.join(f'   MISSING: {m}\n' for m in missed), flush=True)
     if args.markdown:
         print('| cause | message |\n|---|---|')
         for _, cause, msg, _ in rows:
             one = ' '.join(msg.split()).replace('|', '\\|').replace('`', "'")
             print(f'| {cause} | `{one[:400]}{" ..." if len(one) > 400 else ""}` |')
+    if args.check and failed:
+        print(f'{failed} message(s) miss what their fault expects', file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == '__main__':

@@ -107,7 +107,9 @@ def read_raster(path: Union[str, Sequence[str]], color_type: str = 'unchanged',
             raise ImageReadError(
                 f'band files of one sample differ in size: {paths[0]} is '
                 f'{imgs[0].shape[0]}x{imgs[0].shape[1]}, {p} is {img.shape[0]}x'
-                f'{img.shape[1]}; bands stacked into one image must share one grid')
+                f'{img.shape[1]}; bands stacked into one image must share one grid: '
+                f'resample them onto one pixel grid first (e.g. gdalwarp -te/-ts with '
+                f'the first file\'s bounds and size)')
         imgs.append(img)
         masks.append(nodata)
         files += [p] * img.shape[2]
