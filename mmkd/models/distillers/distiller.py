@@ -423,6 +423,8 @@ class Distiller(BaseModel):
                 try:
                     value = loss_fn(**kwargs)
                 except ValueError as e:
+                    if type(e) is not ValueError:  # a specific error type stays as is
+                        raise
                     raise ValueError(f'loss {name!r} ({type(loss_fn).__name__}) reading '
                                      f'{self.loss_inputs[name]}: {e}') from e
             factor = _schedule_factor(self.loss_schedules[name], it, epoch)
