@@ -417,7 +417,16 @@ class Distiller(BaseModel):
                 self._check_shapes(name, loss_fn, kwargs)
             if 'data_samples' in inspect.signature(loss_fn.forward).parameters:
                 kwargs['data_samples'] = data_samples
-            value = loss_fn(**kwargs)
+            if self._checked_shapes:
+                value = loss_fn(**kwargs)
+            else:  # the first batch: an input error names the loss and what it reads
+                try:
+                    value = loss_fn(**kwargs)
+                except ValueError as e:
+                    if type(e) is not ValueError:  # a specific error type stays as is
+                        raise
+                    raise ValueError(f'loss {name!r} ({type(loss_fn).__name__}) reading '
+                                     f'{self.loss_inputs[name]}: {e}') from e
             factor = _schedule_factor(self.loss_schedules[name], it, epoch)
             if isinstance(value, dict):
                 for k, v in value.items():
@@ -459,13 +468,20 @@ class Distiller(BaseModel):
         if len(a) != len(b) or any(x.shape != y.shape for x, y in zip(a, b)):
             sa = [tuple(x.shape) for x in a]
             sb = [tuple(y.shape) for y in b]
+            if all(x.dim() == 2 for x in a + b):  # vectors / logits (N, C)
+                hint = (f"{fa}_adapted=dict(type='mmkd.LinearConnector', source={fa!r}, "
+                        f'in_features={sa[0][1]}, out_features={sb[0][1]})')
+                what = 'size'
+            else:
+                hint = (f"{fa}_adapted=dict(type='mmkd.ConvConnector', source={fa!r}, "
+                        f'like={fb!r}, in_channels=..., out_channels=...)')
+                what = 'channels and size'
             raise ValueError(
                 f'loss {name!r} ({type(loss_fn).__name__}) compares {fa!r} with shape '
                 f'{sa if len(sa) > 1 else sa[0]} and {fb!r} with shape '
                 f'{sb if len(sb) > 1 else sb[0]}; they must match. Add a connector that '
-                f'maps {fa!r} to the teacher\'s channels and size, e.g. connectors=dict('
-                f"{fa}_adapted=dict(type='mmkd.ConvConnector', source={fa!r}, like={fb!r},"
-                f' in_channels=..., out_channels=...)) and read it in the loss.')
+                f'maps {fa!r} to the teacher\'s {what}, e.g. connectors=dict({hint}) and '
+                f'read it in the loss.')
 
     # ------------------------------------------------------------------ loading
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,

@@ -22,6 +22,9 @@ from .dml_loss import DMLLoss
 from .pairwise_similarity_loss import PairWiseSimilarityLoss
 from .pseudo_label_seg_loss import PseudoLabelSegLoss
 from .skd_holistic_loss import SKDHolisticLoss
+from .dkd_loss import DKDLoss
+from .dist_loss import DISTLoss
+from .reviewkd_loss import ReviewKDLoss
 
 __all__ = ['KDLoss', 'FeatureMSELoss']
 __all__ += ['ATLoss', 'NSTLoss', 'SPLoss', 'PKTLoss', 'RKDLoss', 'CCLoss', 'FSPLoss',
@@ -30,3 +33,4 @@ __all__ += ['CRDLoss', 'SemCKDLoss', 'ALKDLoss', 'AFKDLoss', 'SEMLoss', 'DCMLoss
 __all__ += ['QFLSoftTargetLoss', 'PDFDistilLoss', 'DeFeatLoss']
 __all__ += ['CMKDLoss']
 __all__ += ['PairWiseSimilarityLoss', 'SKDHolisticLoss', 'DMLLoss', 'PseudoLabelSegLoss']
+__all__ += ['DKDLoss', 'DISTLoss', 'ReviewKDLoss']
