@@ -1,6 +1,6 @@
 # CMKD-s: a frozen EO teacher (trained by resnet34_cifar10-eo_supervised.py) teaches a
 # simulated-SAR student with class-weighted KL + CE (alpha * wKL + (1 - alpha) * wCE).
-_base_ = ['./resnet34_cifar10-simsar_supervised.py']
+_base_ = ['./resnet34_cifar10-simsar_supervised.py', '../_base_/kd_hooks.py']
 model = dict(
     teacher=dict(model={{_base_.eo_model}}, input='eo',
                  checkpoint='work_dirs/resnet34_cifar10-eo_supervised'),
@@ -11,6 +11,4 @@ model = dict(
                           inputs=dict(student='s_logits', teacher='t_logits'))),
     student_loss_weight=0.,  # the weighted CE is part of CMKDLoss
 )
-custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse'),
-                dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]
+custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse')] + _base_.custom_hooks

@@ -1,5 +1,5 @@
 # Table 2 grid, "mixup-autoaug" with CMKD-s (the EO teacher of resnet34_cifar10-eo_supervised.py).
-_base_ = ['./simsar_mixup-autoaug.py']
+_base_ = ['./simsar_mixup-autoaug.py', '../../_base_/kd_hooks.py']
 model = dict(
     teacher=dict(model={{_base_.eo_model}}, input='eo',
                  checkpoint='work_dirs/resnet34_cifar10-eo_supervised'),
@@ -9,6 +9,4 @@ model = dict(
                           alpha=0.2, temperature=2.0, kl_reduction='element',
                           inputs=dict(student='s_logits', teacher='t_logits'))),
     student_loss_weight=0.)
-custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse'),
-                dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]
+custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse')] + _base_.custom_hooks
