@@ -493,6 +493,7 @@ def best_anchor_ious(anchor_cfg, size, scenes=60):
     anchors of ``anchor_cfg`` (mmdet's AnchorGenerator and bbox_overlaps)."""
     from mmdet.registry import TASK_UTILS
     from mmdet.structures.bbox import bbox_overlaps
+
     from mmkd.datasets.synthetic_det import _scene_rng, render_scene
     gen = TASK_UTILS.build(anchor_cfg)
     sizes = [(math.ceil(size / h), math.ceil(size / w)) for w, h in gen.strides]
