@@ -1,5 +1,5 @@
 # Table 2 grid, "mixup-autoaug" with CMKD-s (the EO teacher of resnet34_cifar10-eo_supervised.py).
-_base_ = ['./simsar_mixup-autoaug.py', '../../_base_/kd_hooks.py']
+_base_ = ['./simsar_mixup-autoaug.py']
 model = dict(
     teacher=dict(model={{_base_.eo_model}}, input='eo',
                  checkpoint='work_dirs/resnet34_cifar10-eo_supervised'),
