@@ -540,11 +540,17 @@ def test_det_kd_configs_parse_and_the_grid_is_complete():
                            ('voc/', 'r50-pafpn_r18-fpn_voc0712')):
         for cell in CELLS:
             assert f'{prefix}kd_{cell}_{suffix}.py' in names
+    # each cell is one method base (_base_/methods/<cell>.py) that every folder's leaf
+    # moves into its distiller (model = _base_.pop('method'))
+    methods = {cell: Config.fromfile(osp.join(CFG, '_base_', 'methods', f'{cell}.py'))
+               .method.to_dict() for cell in CELLS}
     for path in all_det_configs():
         if '_base_' in path:
             continue
         cfg = Config.fromfile(path)
         assert cfg.default_scope == 'mmdet', path
+        # the bases' helper keys are popped, not left in the merged config
+        assert 'method' not in cfg and 'taps' not in cfg, path
         name = osp.basename(path)
         if not name.startswith('kd_'):
             assert cfg.model.backbone.init_cfg is None, path  # nothing to download
@@ -552,6 +558,10 @@ def test_det_kd_configs_parse_and_the_grid_is_complete():
         model = cfg.model
         assert model.type == 'mmkd.Distiller'
         cell = name.split('_')[1]
+        for key, value in methods[cell].items():
+            assert model[key].to_dict() == value, (path, key)
+        assert set(model.taps) == {'s_cls', 't_cls'} | {
+            f'{r}_p{lvl}' for r in 'st' for lvl in range(3, 8)}, path
         soft = cell.startswith('soft')
         # soft cells drop the hard classification loss on the distiller, not in the
         # student config (which the exported student keeps)
