@@ -8,15 +8,18 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, tiny_classifier
+from conftest import tiny_classifier
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from test_end_to_end import KD, run_tool, shrink
 from test_paired_data import PATTERNS, write_challenge_layout
 
 from mmkd.models.distillers import Distiller
-from mmkd.models.distillers.teacher_cache import (TeacherCacheDataset, TeacherCacheError,
-                                                  write_teacher_cache)
+from mmkd.models.distillers.teacher_cache import (
+    TeacherCacheDataset,
+    TeacherCacheError,
+    write_teacher_cache,
+)
 
 TAPS = dict(s_logits='student.head.fc', t_logits='teacher.head.fc',
             t_feat='teacher.backbone.layer4')

@@ -139,6 +139,7 @@ def test_balanced_postprocessing_keeps_the_highest_scores():
 
 def test_role_swap_changes_which_model_trains():
     from mmengine.optim import build_optim_wrapper
+
     from mmkd.models.distillers import MutualDistiller
     m = MutualDistiller(
         models=dict(eo=dict(model=tiny_classifier(width=8, in_channels=1), input='eo'),

@@ -19,10 +19,18 @@ from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 
 from mmkd.utils import demo_output
-from mmkd.utils.demo_output import (DemoConsole, PredictionRecorder, ProgressHook,
-                                    QuietRunner, StageFailed, fmt_duration, mute_terminal,
-                                    per_class_accuracy, write_results_json,
-                                    write_results_png)
+from mmkd.utils.demo_output import (
+    DemoConsole,
+    PredictionRecorder,
+    ProgressHook,
+    QuietRunner,
+    StageFailed,
+    fmt_duration,
+    mute_terminal,
+    per_class_accuracy,
+    write_results_json,
+    write_results_png,
+)
 
 STAGES = [('setup', 'setup check'), ('teacher', 'teacher'), ('eval', 'evaluation')]
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'

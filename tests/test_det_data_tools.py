@@ -4,6 +4,7 @@ miniatures written in the real formats, bad input, the seeds x folds tool and th
 distillation visualisation tool."""
 import copy
 import csv
+import glob
 import importlib.util
 import json
 import os
@@ -339,8 +340,7 @@ def write_vedai(root, ids=('00000000', '00000001', '00000003', '00000004'),
     return root
 
 
-def test_vedai_converter_writes_paired_coco_folds_at_both_resolutions(tmp_path, capsys,
-                                                                      monkeypatch):
+def test_vedai_converter_writes_paired_coco_folds_at_both_resolutions(tmp_path, capsys):
     conv = load_tool('tools/dataset_converters/vedai_to_coco.py')
     root = write_vedai(str(tmp_path / 'VEDAI'))
     conv.main([root, '--folds', '1', '2'])
@@ -369,11 +369,11 @@ def test_vedai_converter_writes_paired_coco_folds_at_both_resolutions(tmp_path, 
                 c = json.load(open(osp.join(root, 'coco',
                                             f'vedai{res}_fold{n:02d}_{split}.json')))
                 assert sorted(im['id'] for im in c['images']) == ids
-    # the cross-modal VEDAI configs read the pair, at the fold MMKD_FOLD names
+    # the cross-modal VEDAI configs read the pair, at the fold the converter's options name
     from mmkd.registry import DATASETS
-    monkeypatch.setenv('MMKD_FOLD', '2')
     cfg = Config.fromfile(osp.join(CFG, 'vedai',
                                    'kd_soft+pdf_r50-pafpn-co_r18-fpn-ir_vedai.py'))
+    cfg.merge_from_dict(conv.fold_options(cfg, 2))
     assert cfg.fold == 2 and cfg.model.teacher.checkpoint.endswith('seed0_fold02')
     ds_cfg = cfg.train_dataloader.dataset
     ds_cfg.data_root = root
@@ -388,6 +388,58 @@ def test_vedai_converter_writes_paired_coco_folds_at_both_resolutions(tmp_path, 
     assert item['data_samples'].gt_instances.bboxes.tolist() == [[8., 46., 16., 54.]]
     assert ds.get_data_info(0)['img_path']['infrared'].endswith(
         'Vehicules512/00000003_ir.png')
+
+
+def _strings(node):
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from _strings(v)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            yield from _strings(v)
+    elif isinstance(node, str):
+        yield node
+
+
+def _sizes(cfg):
+    return [t.get('scale', t.get('sizes')) for split in ('train', 'val', 'test')
+            for t in cfg[f'{split}_dataloader'].dataset.pipeline
+            if t['type'] in ('Resize', 'mmkd.PairedResize')]
+
+
+@pytest.mark.parametrize('name', sorted(
+    osp.basename(p) for p in glob.glob(osp.join(CFG, 'vedai', '*.py'))))
+def test_vedai_fold_options_move_every_fold_field(name):
+    """The configs read fold 1 at 512 px (no environment variable); the converter's
+    fold_options, which the grid tools apply, change nothing at that fold and leave no
+    field of fold 1 or 512 px behind at another."""
+    conv = load_tool('tools/dataset_converters/vedai_to_coco.py')
+    grid = load_tool('tools/analysis/seed_fold_grid.py')
+    path = osp.join(CFG, 'vedai', name)
+    shipped = Config.fromfile(path)
+    assert (shipped.fold, shipped.resolution) == (1, 512)
+    same = copy.deepcopy(shipped)
+    same.merge_from_dict(conv.fold_options(shipped, 1))
+    assert same.to_dict() == shipped.to_dict()
+    moved = copy.deepcopy(shipped)
+    moved.merge_from_dict(conv.fold_options(shipped, 3, 1024))
+    left = [t for t in _strings(moved.to_dict())
+            if 'fold01' in t or 'Vehicules512' in t or 'vedai512' in t]
+    assert not left, left
+    assert set(map(str, _sizes(shipped))) <= {'(512, 512)', '512'}
+    assert set(map(str, _sizes(moved))) <= {'(1024, 1024)', '1024'} and _sizes(moved)
+    assert moved.fold == 3 and moved.train_dataloader.dataset.ann_file == \
+        'coco/vedai1024_fold03_train.json'
+    assert moved.val_evaluator.ann_file == 'data/VEDAI/coco/vedai1024_fold03_test.json'
+    if moved.model.type == 'mmkd.Distiller':
+        assert moved.model.teacher.checkpoint.endswith(
+            'retinanet_r50-pafpn_vedai-co_teacher/seed0_fold03')
+    # the seeds x folds tool's --fold-rule gives the same options, flat
+    args = grid.parse_args([path, '--seeds', '0', '--work-dir', 'unused',
+                            '--fold-rule', 'vedai:1024'])
+    flat = copy.deepcopy(shipped)
+    flat.merge_from_dict(grid.fold_rule_options(args, 3))
+    assert flat.to_dict() == moved.to_dict()
 
 
 def test_vedai_unpaired_colour_image_is_named_or_skipped(tmp_path, capsys):
@@ -498,7 +550,7 @@ def test_xview_converter_tiles_scenes_into_coco_chips(tmp_path, capsys):
 # --------------------------------------------------------------------- seeds x folds
 TINY = """
 _base_ = [{base!r}]
-fold = int('{{{{$MMKD_FOLD:1}}}}')
+fold = 1
 data_root = {data!r}
 model = dict(
     backbone=dict(base_channels=8, stem_channels=8),
@@ -548,9 +600,14 @@ def test_seed_fold_grid_runs_summarises_and_resumes(synthetic, tmp_path, capsys)
     base = osp.join(CFG, 'retinanet_r18-fpn_synthetic-det.py')
     config.write_text(TINY.format(base=base, data=data + '/'))
     work = str(tmp_path / 'grid')
+    folds = ['--fold-options', 'fold={fold}'] + [
+        f'{split}_dataloader.dataset.ann_file=annotations/fold{{fold}}_{ann}.json'
+        for split, ann in (('train', 'train'), ('val', 'val'), ('test', 'val'))] + [
+        f'{split}_evaluator.ann_file={data}/annotations/fold{{fold}}_val.json'
+        for split in ('val', 'test')]
     argv = [str(config), '--seeds', '0', '1', '--folds', '1..2', '--work-dir', work,
             '--cfg-options', 'train_dataloader.dataset.data_prefix.img=optical/',
-            'val_dataloader.dataset.data_prefix.img=optical/']
+            'val_dataloader.dataset.data_prefix.img=optical/'] + folds
     first = grid.main(argv)
     assert first['ran'] == ['seed0_fold01', 'seed1_fold01', 'seed0_fold02',
                             'seed1_fold02'] and not first['failed']
@@ -578,9 +635,9 @@ def test_seed_fold_grid_runs_summarises_and_resumes(synthetic, tmp_path, capsys)
     assert resumed['resumed'] and resumed['value'] == values[3]
     assert not [f for f in os.listdir(osp.join(work, 'seed1_fold02'))
                 if f.endswith('.pth') or f == 'last_checkpoint']
-    # a config that ignores the fold is refused; so is another config in this work dir
-    (tmp_path / 'nofold.py').write_text(
-        TINY.format(base=base, data=data + '/').replace("'{{$MMKD_FOLD:1}}'", "'1'"))
+    # a grid whose folds are all the same run (no fold options) is refused; so is another
+    # config in this work dir
+    (tmp_path / 'nofold.py').write_text(TINY.format(base=base, data=data + '/'))
     with pytest.raises(SystemExit, match='does not depend on the fold'):
         grid.main([str(tmp_path / 'nofold.py'), '--seeds', '0', '--folds', '1', '2',
                    '--work-dir', str(tmp_path / 'g2')])

@@ -493,6 +493,7 @@ def best_anchor_ious(anchor_cfg, size, scenes=60):
     anchors of ``anchor_cfg`` (mmdet's AnchorGenerator and bbox_overlaps)."""
     from mmdet.registry import TASK_UTILS
     from mmdet.structures.bbox import bbox_overlaps
+
     from mmkd.datasets.synthetic_det import _scene_rng, render_scene
     gen = TASK_UTILS.build(anchor_cfg)
     sizes = [(math.ceil(size / h), math.ceil(size / w)) for w, h in gen.strides]
@@ -539,11 +540,17 @@ def test_det_kd_configs_parse_and_the_grid_is_complete():
                            ('voc/', 'r50-pafpn_r18-fpn_voc0712')):
         for cell in CELLS:
             assert f'{prefix}kd_{cell}_{suffix}.py' in names
+    # each cell is one method base (_base_/methods/<cell>.py) that every folder's leaf
+    # moves into its distiller (model = _base_.pop('method'))
+    methods = {cell: Config.fromfile(osp.join(CFG, '_base_', 'methods', f'{cell}.py'))
+               .method.to_dict() for cell in CELLS}
     for path in all_det_configs():
         if '_base_' in path:
             continue
         cfg = Config.fromfile(path)
         assert cfg.default_scope == 'mmdet', path
+        # the bases' helper keys are popped, not left in the merged config
+        assert 'method' not in cfg and 'taps' not in cfg, path
         name = osp.basename(path)
         if not name.startswith('kd_'):
             assert cfg.model.backbone.init_cfg is None, path  # nothing to download
@@ -551,6 +558,10 @@ def test_det_kd_configs_parse_and_the_grid_is_complete():
         model = cfg.model
         assert model.type == 'mmkd.Distiller'
         cell = name.split('_')[1]
+        for key, value in methods[cell].items():
+            assert model[key].to_dict() == value, (path, key)
+        assert set(model.taps) == {'s_cls', 't_cls'} | {
+            f'{r}_p{lvl}' for r in 'st' for lvl in range(3, 8)}, path
         soft = cell.startswith('soft')
         # soft cells drop the hard classification loss on the distiller, not in the
         # student config (which the exported student keeps)

@@ -175,6 +175,7 @@ def cifar_root(tmp_path_factory):
 @pytest.fixture(scope='module')
 def teacher_resnet32x4(tmp_path_factory):
     from mmengine.registry import DefaultScope
+
     from mmkd.models.distillers import build_model
     cfg = Config.fromfile(MAIN)
     torch.manual_seed(0)
@@ -263,6 +264,7 @@ def test_fsp_initialisation_stage_runs_first_then_switches(cifar_root,
 # ---------------------------------------------------------------------- radar / optics
 def test_radar_optics_miniature_loads_as_pairs(tmp_path):
     from mmengine.registry import DefaultScope
+
     from mmkd.datasets.radar_optics_miniature import CLASSES, make_radar_optics_miniature
     from mmkd.registry import DATASETS
     root = make_radar_optics_miniature(str(tmp_path / 'ro'), train_per_class=2,
@@ -300,6 +302,7 @@ def test_vis_dimensional_structure_draws_and_prints_the_right_numbers(
         ds_cmkd_run, cifar_root, teacher_resnet32x4, tmp_path):
     from mmengine.registry import DefaultScope
     from mmengine.runner import load_checkpoint
+
     from mmkd.registry import MODELS
     _, _, work_dir = ds_cmkd_run
     ckpt = osp.join(work_dir, 'epoch_1.pth')
@@ -373,6 +376,7 @@ def test_vis_dimensional_structure_draws_and_prints_the_right_numbers(
 def test_schedule_keys_are_checked_at_build(teacher_ckpt):
     """A misspelt schedule key (by_epochs) would silently schedule by iteration."""
     from conftest import tiny_classifier
+
     from mmkd.models.distillers import Distiller
     teacher = tiny_classifier(width=8)
     kw = dict(student=tiny_classifier(width=8),

@@ -55,6 +55,7 @@ def test_every_config_loads_and_builds_its_model(path, ckpt_dir):
     """Each shipped config parses, inherits its host bases and builds its model (taps,
     connectors and losses resolve), with random weights in place of teacher files."""
     from mmengine.registry import DefaultScope
+
     from mmkd.registry import MODELS
     cfg = Config.fromfile(path)
     assert cfg.default_scope in ('mmpretrain', 'mmdet', 'mmseg')
@@ -78,9 +79,10 @@ def test_version_check_names_the_package(monkeypatch):
 def test_full_mmengine_checkpoint_loads_under_torch_weights_only_default(tmp_path):
     """mmengine training checkpoints pickle more than tensors; torch>=2.6 refuses them
     by default. mmkd's local loader (registered on import) loads them."""
-    import mmkd  # noqa: F401
     from mmengine.logging import HistoryBuffer
     from mmengine.runner.checkpoint import _load_checkpoint
+
+    import mmkd  # noqa: F401
     path = str(tmp_path / 'full.pth')
     torch.save({'state_dict': {'w': torch.ones(1)}, 'message_hub': HistoryBuffer(),
                 'meta': {'np': np.float64(1.0)}}, path)

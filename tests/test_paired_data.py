@@ -9,11 +9,18 @@ import pytest
 import torch
 
 from mmkd.datasets import PairedClsDataset, UnpairedSampleError
-from mmkd.datasets.transforms import (LoadMultiModalImages, PackMultiModalInputs,
-                                      PairedApply, PairedRandomFlip,
-                                      PairedRandomResizedCrop, PairedRandomRotate,
-                                      PairedResize, PerModality, SARIntensityScale,
-                                      SimulateSAR, read_image)
+from mmkd.datasets.transforms import (
+    LoadMultiModalImages,
+    PackMultiModalInputs,
+    PairedApply,
+    PairedRandomFlip,
+    PairedRandomResizedCrop,
+    PairedRandomRotate,
+    PerModality,
+    SARIntensityScale,
+    SimulateSAR,
+    read_image,
+)
 from mmkd.datasets.transforms.loading import ImageReadError
 
 SHARED = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'shared',
@@ -232,6 +239,7 @@ def test_pack_and_multimodal_preprocessor_normalise_each_modality():
 
 def test_paired_mixup_mixes_modalities_and_labels_with_one_draw():
     from mmpretrain.structures import DataSample
+
     from mmkd.models.data_preprocessors import MultiModalDataPreprocessor
     pre = MultiModalDataPreprocessor(
         preprocessors=dict(

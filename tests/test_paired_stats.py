@@ -5,9 +5,16 @@ import statistics
 
 import pytest
 
-from mmkd.utils.paired_stats import (format_difference, paired_difference, paired_ratio,
-                                     ratio_verdict, t_critical, teacher_gate,
-                                     teacher_gate_ratio, verdict)
+from mmkd.utils.paired_stats import (
+    format_difference,
+    paired_difference,
+    paired_ratio,
+    ratio_verdict,
+    t_critical,
+    teacher_gate,
+    teacher_gate_ratio,
+    verdict,
+)
 
 
 def test_t_critical_values():

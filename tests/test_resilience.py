@@ -15,8 +15,12 @@ from test_distiller import KD as KD_LOSS
 from test_distiller import LOGIT_TAPS, make_distiller, sgd
 from test_end_to_end import KD, run_tool, shrink
 
-from mmkd.models.distillers.integrity import (NonFiniteLossError, TeacherChangedError,
-                                              check_finite_losses, state_hash)
+from mmkd.models.distillers.integrity import (
+    NonFiniteLossError,
+    TeacherChangedError,
+    check_finite_losses,
+    state_hash,
+)
 from mmkd.registry import MODELS
 
 N, C = 4, 10

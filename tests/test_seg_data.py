@@ -16,12 +16,21 @@ from conftest import REPO
 from mmkd.datasets import PairedSegDataset, UnpairedSampleError
 from mmkd.datasets.paired_seg_dataset import AnnotationFileError
 from mmkd.datasets.spacenet6_miniature import make_spacenet6_miniature
-from mmkd.datasets.synthetic_buildings import (draw_scene, footprint_mask,
-                                               make_synthetic_buildings, render_sar)
-from mmkd.datasets.transforms import (AlignSAROrientation, LoadMultiModalImages,
-                                      LoadSegMask, PackMultiModalInputs,
-                                      PairedRandomFlip, PairedRandomResizedCrop,
-                                      PairedRandomRotate, SelectModality)
+from mmkd.datasets.synthetic_buildings import (
+    draw_scene,
+    footprint_mask,
+    make_synthetic_buildings,
+    render_sar,
+)
+from mmkd.datasets.transforms import (
+    AlignSAROrientation,
+    LoadMultiModalImages,
+    PackMultiModalInputs,
+    PairedRandomFlip,
+    PairedRandomResizedCrop,
+    PairedRandomRotate,
+    SelectModality,
+)
 from mmkd.datasets.transforms.loading import ImageReadError
 from mmkd.datasets.transforms.seg_loading import PairedSizeError
 
@@ -153,6 +162,7 @@ def test_converter_masks_match_polygons_rotation_and_resampling(tmp_path):
     # ... and what the SpaceNet 6 configs read, SAR and optical for training, SAR only
     # for testing
     from mmengine.config import Config
+
     from mmkd.registry import DATASETS
     cfg = Config.fromfile(osp.join(REPO,
                                    'configs/_base_/datasets/spacenet6_sar_optical.py'))

@@ -70,6 +70,7 @@ def disoptnet_cfg(k=3, **kw):
 
 def build(cfg):
     from mmengine.config import ConfigDict
+
     from mmkd.registry import MODELS
     return MODELS.build(ConfigDict(cfg))
 
@@ -392,6 +393,7 @@ def test_metric_reports_the_building_class_values():
 # ---------------------------------------------------------------- encoder, decoder
 def test_efficientnet_encoder_reads_any_band_count_and_keeps_mmpretrain_names():
     from mmpretrain.models import EfficientNet
+
     from mmkd.models.seg import EfficientNetEncoder, UNetDecodeHead
     enc = EfficientNetEncoder(arch='b0', in_channels=4)
     ref = EfficientNet(arch='b0').state_dict()
@@ -441,7 +443,7 @@ def test_split_configs_tap_the_branch_stages_after_k(name):
         if n.startswith('s_'):
             path = v if isinstance(v, str) else 'student.' + v['path']
             assert path.split('.', 1)[1] in names, path
-    weights = [l.loss_weight for n, l in cfg.model.losses.items() if n.startswith('l2')]
+    weights = [loss.loss_weight for n, loss in cfg.model.losses.items() if n.startswith('l2')]
     assert sum(weights) == pytest.approx(1.0)  # beta, averaged over the features
 
 
@@ -463,6 +465,7 @@ def small_arch_options(prefix):
 
 def test_distillation_run_exports_a_student_tested_on_sar_alone(tmp_path):
     from mmengine.runner import Runner
+
     from mmkd.datasets.synthetic_buildings import make_synthetic_buildings
     data = make_synthetic_buildings(str(tmp_path / 'data'), 4, 2, 2, size=32, seed=0)
     tcfg = Config.fromfile(osp.join(

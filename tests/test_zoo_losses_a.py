@@ -15,8 +15,7 @@ from conftest import batch, tiny_classifier
 from mmengine.optim import build_optim_wrapper
 
 from mmkd.models.distillers import Distiller
-from mmkd.models.losses import (ATLoss, CCLoss, FSPLoss, NSTLoss, PKTLoss, RKDLoss,
-                                SPLoss, VIDLoss)
+from mmkd.models.losses import ATLoss, CCLoss, FSPLoss, NSTLoss, PKTLoss, RKDLoss, SPLoss, VIDLoss
 
 
 def rand(*shape, seed=0):

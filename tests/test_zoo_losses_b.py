@@ -10,8 +10,7 @@ from conftest import batch, tiny_classifier
 from mmengine.optim import build_optim_wrapper
 
 from mmkd.models.distillers import Distiller
-from mmkd.models.losses import (AFKDLoss, ALKDLoss, CRDLoss, DCMLoss, SEMLoss,
-                                SemCKDLoss)
+from mmkd.models.losses import AFKDLoss, ALKDLoss, CRDLoss, DCMLoss, SemCKDLoss, SEMLoss
 
 
 def close(a, b, tol=1e-5):

@@ -23,25 +23,21 @@ kd-synthetic``). ``--labels-per-class N`` draws N per class instead (``0``: ever
 the ``*synthetic-sar_baseline`` / ``kd_*synthetic-sar`` configs; there the student alone
 comes close to the teacher and the demo shows no clear effect).
 """
-import json
 import argparse
-import os
+import json
 import os.path as osp
 import sys
 import tarfile
 import time
 import traceback
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
-
-from mmengine.config import DictAction
 
 import mmkd  # noqa: F401
 from mmkd.datasets.synthetic_sar import make_synthetic_sar
 from mmkd.models.distillers.model_config import load_weights_strict
-from mmkd.utils.demo_output import (DemoConsole, StageFailed, write_results_json,
-                                    write_results_png)
+from mmkd.utils.demo_output import DemoConsole, StageFailed, write_results_json, write_results_png
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {

@@ -1,13 +1,15 @@
 # CMKD-m: the EO and simulated-SAR models take turns as teacher and student. Each round:
 # the EO model learns from the SAR model (alpha 0.2: the weaker modality teaches), then
-# the SAR model learns from the EO model (alpha 0.8), as in the authors' code. Both start from their supervised
-# checkpoints (the paper starts the EO model from the SAR-pretrained weights, which needs
-# equal input channels: see cmkd-m_resnet34_mavoc.py; here EO is RGB and SAR grey).
+# the SAR model learns from the EO model (alpha 0.8), as in the authors' code. Both start
+# from their supervised checkpoints (the paper starts the EO model from the SAR-pretrained
+# weights, which needs equal input channels: see cmkd-m_resnet34_mavoc.py; here EO is RGB
+# and SAR grey).
 _base_ = [
     '../_base_/models/cmkd_resnet34.py',
     '../_base_/datasets/cifar10_eo_simsar.py',
     '../_base_/schedules/cmkd_sgd_60e.py',
     'mmpretrain::_base_/default_runtime.py',
+    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 epochs_per_phase = 10
 model = dict(
@@ -28,7 +30,5 @@ model = dict(
     data_preprocessor={{_base_.paired_preprocessor}})
 train_cfg = dict(max_epochs=60, val_interval=10)
 custom_hooks = [dict(type='mmkd.RoleSwapHook'),
-                dict(type='mmkd.ClassWeightsHook', formula='inverse'),
-                dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]
+                dict(type='mmkd.ClassWeightsHook', formula='inverse')] + _base_.custom_hooks
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=1), logger=dict(interval=50))

@@ -11,6 +11,4 @@ model = dict(
                           inputs=dict(student='s_logits', teacher='t_logits'))),
     student_loss_weight=0.,  # the weighted CE is part of CMKDLoss
 )
-custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse'),
-                dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]
+custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse')] + _base_.custom_hooks

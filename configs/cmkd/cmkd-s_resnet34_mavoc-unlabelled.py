@@ -10,5 +10,5 @@ train_dataloader = dict(
                  data_root=data_root, folders=dict(eo='EO', sar='SAR'),
                  id_patterns={{_base_.id_patterns}}, classes={{_base_.classes}},
                  pipeline={{_base_.train_pipeline}}))
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]  # no labels to count classes from
+# no labels to count classes from: the parent's hooks without its ClassWeightsHook
+custom_hooks = [h for h in _base_.custom_hooks if h['type'] != 'mmkd.ClassWeightsHook']

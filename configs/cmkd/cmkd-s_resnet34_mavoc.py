@@ -6,6 +6,7 @@ _base_ = [
     '../_base_/datasets/mavoc_eo_sar.py',
     '../_base_/schedules/cmkd_sgd_60e.py',
     'mmpretrain::_base_/default_runtime.py',
+    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     type='mmkd.Distiller',
@@ -25,7 +26,5 @@ model = dict(
 val_dataloader = None
 val_evaluator = None
 val_cfg = None
-custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse'),
-                dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]
+custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse')] + _base_.custom_hooks
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=1), logger=dict(interval=50))

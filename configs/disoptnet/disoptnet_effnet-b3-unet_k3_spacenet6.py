@@ -7,6 +7,7 @@ _base_ = [
     './_base_/models_effnet_unet.py',
     './_base_/schedule_spacenet6.py',
     'mmseg::_base_/default_runtime.py',
+    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 teacher_config = '{{ fileDirname }}/effnet-b3-unet_spacenet6-optical_teacher.py'
 teacher_checkpoint = 'work_dirs/effnet-b3-unet_spacenet6-optical_teacher'
@@ -45,5 +46,3 @@ model = dict(
                         reduction=l2_reduction,
                         inputs=dict(student='s_decoder', teacher='t_decoder'))),
     data_preprocessor=_base_.paired_preprocessor)
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -14,6 +14,7 @@ _base_ = [
     './_base_/models_effnet_unet.py',
     './_base_/schedule_synthetic.py',
     'mmseg::_base_/default_runtime.py',
+    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 teacher_config = '{{ fileDirname }}/effnet-b3-unet_synthetic-buildings-optical_teacher.py'
 teacher_checkpoint = 'work_dirs/effnet-b3-unet_synthetic-buildings-optical_teacher'
@@ -61,5 +62,3 @@ model = dict(
                         reduction=l2_reduction,
                         inputs=dict(student='s_decoder', teacher='t_decoder'))),
     data_preprocessor=_base_.paired_preprocessor)
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

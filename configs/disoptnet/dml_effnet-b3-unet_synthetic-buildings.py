@@ -7,6 +7,7 @@ _base_ = [
     './_base_/models_effnet_unet.py',
     './_base_/schedule_synthetic.py',
     'mmseg::_base_/default_runtime.py',
+    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     type='mmkd.Distiller',
@@ -19,5 +20,3 @@ model = dict(
     losses=dict(mutual=dict(type='mmkd.DMLLoss', temperature=1.0, loss_weight=1.0,
                             inputs=dict(student='s_logits', teacher='t_logits'))),
     data_preprocessor=_base_.paired_preprocessor)
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

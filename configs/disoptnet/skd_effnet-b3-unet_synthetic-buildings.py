@@ -11,6 +11,7 @@ _base_ = [
     './_base_/models_effnet_unet.py',
     './_base_/schedule_synthetic.py',
     'mmseg::_base_/default_runtime.py',
+    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     type='mmkd.Distiller',
@@ -30,5 +31,3 @@ model = dict(
         pair_wise=dict(type='mmkd.PairWiseSimilarityLoss', scale=0.5, loss_weight=1.0,
                        inputs=dict(student='s_feat', teacher='t_feat'))),
     data_preprocessor=_base_.paired_preprocessor)
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -8,10 +8,9 @@ _base_ = [
     './_base_/distill_vgg13_mobilenetv2.py',
     './_base_/datasets/cifar10_clean-noisy.py',
     './_base_/schedules/sgd_240e_lr0.01.py',
+    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     connectors=dict(s_feat2_adapted={{_base_.dcm_connector}}),
     losses=dict(sem={{_base_.sem}}, dcm={{_base_.dcm}}),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

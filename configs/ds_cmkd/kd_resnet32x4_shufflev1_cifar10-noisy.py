@@ -5,10 +5,9 @@ _base_ = [
     './_base_/distill_resnet32x4_shufflev1.py',
     './_base_/datasets/cifar10_clean-noisy.py',
     './_base_/schedules/sgd_240e_lr0.01.py',
+    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     losses=dict(kd={{_base_.kd}}),
     student_loss_weight=0.1,
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

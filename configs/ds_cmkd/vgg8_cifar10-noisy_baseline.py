@@ -5,11 +5,10 @@ _base_ = [
     './_base_/models/cifar_nets.py',
     './_base_/datasets/cifar10_clean-noisy.py',
     './_base_/schedules/sgd_240e.py',
+    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     type='mmkd.Distiller',
     student={{_base_.vgg8}},
     student_input='noisy',
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -1,5 +1,5 @@
 # Hinton KD: the student baseline config plus a teacher, two taps and one loss.
-_base_ = ['./resnet18-w32_synthetic-sar_baseline.py']
+_base_ = ['./resnet18-w32_synthetic-sar_baseline.py', '../_base_/kd_hooks.py']
 
 model = dict(
     _delete_=True,
@@ -14,5 +14,3 @@ model = dict(
                         inputs=dict(student='s_logits', teacher='t_logits'))),
     student_loss_weight=0.1,  # RepDistiller / mdistiller: 0.1 CE + 0.9 KD
 )
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -80,8 +80,10 @@ class ClassSubsetDataset:
         classes = self._metainfo.get('classes')
         short = {c: len(v) for c, v in by_class.items() if len(v) < self.per_class}
         if short:
-            name = lambda c: (f'{classes[c]!r} ({c})' if classes and c < len(classes)
-                              else str(c))
+
+            def name(c):
+                return f'{classes[c]!r} ({c})' if classes and c < len(classes) else str(c)
+
             detail = ', '.join(f'{name(c)}: {n}' for c, n in sorted(short.items()))
             root = getattr(self.dataset, 'data_root', '') or ''
             raise ValueError(f'ClassSubsetDataset: per_class={self.per_class} but '

@@ -78,8 +78,14 @@ from mmkd.registry import DATASETS
 from .band_files import BandSpec, count_incomplete
 from .coco_annotations import AnnotationFileError, load_coco_annotation
 from .georef import by_name, pair_by_footprint, parse_pairing
-from .host_pipeline import (DET_META_KEYS, IMG_EXTENSIONS, first_image,  # noqa: F401
-                            host_pipeline, is_raster_file, prune_pipeline)
+from .host_pipeline import (  # noqa: F401
+    DET_META_KEYS,
+    IMG_EXTENSIONS,
+    first_image,
+    host_pipeline,
+    is_raster_file,
+    prune_pipeline,
+)
 from .paired_cls_dataset import UnpairedSampleError
 
 

@@ -52,8 +52,8 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmkd.registry import DATASETS
-from .coco_annotations import AnnotationFileError  # noqa: F401  (re-exported)
 from .band_files import BandSpec, count_incomplete
+from .coco_annotations import AnnotationFileError  # noqa: F401  (re-exported)
 from .georef import pair_by_footprint, parse_pairing
 from .paired_cls_dataset import UnpairedSampleError
 

@@ -245,8 +245,7 @@ def export_checkpoint(cfg: Config, checkpoint: str, out_dir: str,
                       member: Optional[str] = None) -> Tuple[str, str]:
     """Export the student of any distillation (or plain) checkpoint (for a
     MutualDistiller, the model named ``member``)."""
-    from mmkd.models.distillers.model_config import (extract_state_dict,
-                                                     resolve_checkpoint)
+    from mmkd.models.distillers.model_config import extract_state_dict, resolve_checkpoint
     checkpoint = resolve_checkpoint(checkpoint)
     ckpt = _load_checkpoint(checkpoint, map_location='cpu')
     sd = extract_state_dict(ckpt, f'members.{member}.' if member else 'student.')

@@ -193,8 +193,9 @@ class ScenePipeline:
 def _load_model(api: str, config, checkpoint: str, device: str, test_cfg=None):
     """The host library's own model loader (mmseg ``init_model`` or mmdet
     ``init_detector``), with ``test_cfg`` merged into the model's."""
-    import mmkd  # noqa: F401  (registers the mmkd types an exported config may name)
     from mmengine.config import Config
+
+    import mmkd  # noqa: F401  (registers the mmkd types an exported config may name)
     cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
     if str(cfg.model.get('type', '')).split('.')[-1] in ('Distiller', 'MutualDistiller'):
         raise SceneInferenceError(
@@ -383,10 +384,10 @@ def detect_scene(config, checkpoint: str, scene: Paths, out: str, tile: int = 51
         images=[dict(id=1, file_name=osp.basename(src.path), width=W, height=H)],
         categories=[dict(id=i + 1, name=n) for i, n in enumerate(names)],
         annotations=[])
-    for i, (b, s, l) in enumerate(zip(boxes.tolist(), scores.tolist(), labels.tolist())):
+    for i, (b, s, lab) in enumerate(zip(boxes.tolist(), scores.tolist(), labels.tolist())):
         x1, y1, x2, y2 = b
         result['annotations'].append(dict(
-            id=i + 1, image_id=1, category_id=int(l) + 1, bbox=[x1, y1, x2 - x1, y2 - y1],
+            id=i + 1, image_id=1, category_id=int(lab) + 1, bbox=[x1, y1, x2 - x1, y2 - y1],
             area=(x2 - x1) * (y2 - y1), score=float(s), iscrowd=0))
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     with open(out, 'w') as f:

@@ -2,16 +2,20 @@
 
     python tools/analysis/seed_fold_grid.py CONFIG --seeds 0 1 2 [--folds 1..10]
         --work-dir DIR [--metric coco/bbox_mAP] [--cfg-options k=v ...]
-        [--fold-options KEY=TEMPLATE ...] [--launcher none|pytorch|slurm|mpi --gpus G]
+        [--fold-options KEY=TEMPLATE ...] [--fold-rule vedai[:RES]]
+        [--launcher none|pytorch|slurm|mpi --gpus G]
 
 Each (seed, fold) is its own mmengine run in ``DIR/seed<S>_fold<NN>`` (``DIR/seed<S>``
-without folds), seeded with ``randomness.seed=S``. The fold reaches the config two ways:
+without folds), seeded with ``randomness.seed=S``. The fold reaches the config as
+``--cfg-options`` (configs read no environment variable: the file and the options decide
+the run), two ways:
 
-- the environment variable ``MMKD_FOLD`` (``--fold-env``), which configs read with
-  mmengine's substitution ``fold = int('{{$MMKD_FOLD:1}}')`` when they are parsed
-  (configs/det_kd/vedai/_base_/vedai.py does);
-- ``--fold-options KEY=TEMPLATE``: ``--cfg-options`` formatted with the fold, e.g.
-  ``train_dataloader.dataset.ann_file=annotations/fold{fold:02d}_train.json``.
+- ``--fold-options KEY=TEMPLATE``: options formatted with the fold, e.g.
+  ``train_dataloader.dataset.ann_file=annotations/fold{fold:02d}_train.json``;
+- ``--fold-rule vedai`` (``vedai:1024`` at 1024 px): the options that
+  ``tools/dataset_converters/vedai_to_coco.py``'s ``fold_options`` derives from the
+  parsed ``configs/det_kd/vedai/`` config (annotation files, image folder, sizes, the
+  fold's colour teacher).
 
 A config that depends on neither is refused (its folds would all be the same run).
 
@@ -37,6 +41,7 @@ taken; a config without validation is tested on its last checkpoint instead (as
 import argparse
 import csv
 import glob
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -93,9 +98,42 @@ def _value(text: str):
     return DictAction._parse_iterable(text)
 
 
+def _flatten(nested: dict, prefix: str = '') -> Dict[str, object]:
+    """``{'a': {'b': 1}}`` -> ``{'a.b': 1}`` (the --cfg-options form)."""
+    out = {}
+    for k, v in nested.items():
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, f'{prefix}{k}.'))
+        else:
+            out[f'{prefix}{k}'] = v
+    return out
+
+
+def fold_rule_options(args, fold: Optional[int]) -> Dict[str, object]:
+    """The --fold-rule's options for ``fold`` (flat keys, values as python objects),
+    derived from the config as shipped."""
+    if fold is None or not args.fold_rule:
+        return {}
+    from mmengine.config import Config
+    name, _, res = args.fold_rule.partition(':')
+    if name != 'vedai':
+        raise SystemExit(f'--fold-rule {args.fold_rule}: the rules are vedai[:RES]')
+    spec = importlib.util.spec_from_file_location(
+        '_vedai_to_coco', osp.join(REPO, 'tools', 'dataset_converters', 'vedai_to_coco.py'))
+    vedai = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vedai)
+    cfg = Config.fromfile(args.config)
+    missing = [k for k in ('fold', 'resolution', 'colour_teacher') if k not in cfg]
+    if missing:
+        raise SystemExit(f'--fold-rule vedai: {args.config} is not a VEDAI config of '
+                         f'configs/det_kd/vedai/ (it has no {missing})')
+    return _flatten(vedai.fold_options(cfg, fold, int(res) if res else None))
+
+
 def run_options(args, seed: int, fold: Optional[int]) -> Dict[str, object]:
     """The --cfg-options of one run: the seed, the fold's options, the user's."""
     opts = {'randomness.seed': seed}
+    opts.update(fold_rule_options(args, fold))
     if fold is not None:
         for k, template in args.fold_options.items():
             opts[k] = _value(template.format(fold=fold))
@@ -103,29 +141,9 @@ def run_options(args, seed: int, fold: Optional[int]) -> Dict[str, object]:
     return opts
 
 
-class _FoldEnv:
-    """Set the fold's environment variable while a config is parsed or run."""
-
-    def __init__(self, name: str, fold: Optional[int]):
-        self.name, self.fold, self.before = name, fold, None
-
-    def __enter__(self):
-        self.before = os.environ.get(self.name)
-        if self.fold is not None:
-            os.environ[self.name] = str(self.fold)
-        return self
-
-    def __exit__(self, *exc):
-        if self.before is None:
-            os.environ.pop(self.name, None)
-        else:
-            os.environ[self.name] = self.before
-
-
 def load_config(args, seed: int, fold: Optional[int]):
     from mmengine.config import Config
-    with _FoldEnv(args.fold_env, fold):
-        cfg = Config.fromfile(args.config)
+    cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(run_options(args, seed, fold))
     return cfg
 
@@ -137,10 +155,10 @@ def check_folds_matter(args, folds: List[Optional[int]]) -> None:
     a, b = (load_config(args, 0, f).to_dict() for f in folds[:2])
     if a == b:
         raise SystemExit(
-            f'{args.config} does not depend on the fold: it does not read '
-            f"${args.fold_env} (e.g. fold = int('{{{{${args.fold_env}:1}}}}')) and no "
-            f'--fold-options were given (e.g. --fold-options '
-            f'train_dataloader.dataset.ann_file=ann/fold{{fold:02d}}_train.json)')
+            f'{args.config} does not depend on the fold: no --fold-options were given '
+            f'(e.g. --fold-options '
+            f'train_dataloader.dataset.ann_file=ann/fold{{fold:02d}}_train.json) and no '
+            f'--fold-rule (vedai: the configs/det_kd/vedai/ configs)')
 
 
 # ---------------------------------------------------------------------- one run
@@ -195,8 +213,7 @@ def train_in_process(args, seed: int, fold: Optional[int], run_dir: str,
     _own_instances(cfg, run_dir, 'train')
     if resume:
         cfg.resume, cfg.load_from = True, None
-    with _FoldEnv(args.fold_env, fold):  # a teacher config may read it too
-        Runner.from_cfg(cfg).train()
+    Runner.from_cfg(cfg).train()
 
 
 def test_in_process(args, seed: int, fold: Optional[int], run_dir: str
@@ -216,11 +233,10 @@ def test_in_process(args, seed: int, fold: Optional[int], run_dir: str
     cfg.work_dir = osp.join(run_dir, 'final_test')
     cfg.launcher, cfg.load_from, cfg.resume = 'none', None, False
     _own_instances(cfg, run_dir, 'test')
-    with _FoldEnv(args.fold_env, fold):
-        runner = Runner.from_cfg(cfg)
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        load_weights_strict(model, ckpt, 'the student', 'student.')
-        return dict(runner.test())
+    runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    load_weights_strict(model, ckpt, 'the student', 'student.')
+    return dict(runner.test())
 
 
 def _command(args, script: str, script_args: List[str]) -> List[str]:
@@ -238,11 +254,9 @@ def _command(args, script: str, script_args: List[str]) -> List[str]:
     return ['mpirun', '-n', str(args.gpus), sys.executable, script] + tail
 
 
-def _subprocess(args, cmd: List[str], fold: Optional[int], log_path: str) -> None:
+def _subprocess(args, cmd: List[str], log_path: str) -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [REPO] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
-    if fold is not None:
-        env[args.fold_env] = str(fold)
     with open(log_path, 'a') as log:
         log.write('$ ' + ' '.join(cmd) + '\n')
         log.flush()
@@ -252,8 +266,18 @@ def _subprocess(args, cmd: List[str], fold: Optional[int], log_path: str) -> Non
         raise RuntimeError(f'{cmd[0]} ... exited with {proc.returncode}; see {log_path}')
 
 
+def _cli_value(v) -> str:
+    """A python value as a --cfg-options string mmengine's DictAction reads back."""
+    if isinstance(v, tuple):
+        return '(' + ','.join(_cli_value(x) for x in v) + ')'
+    if isinstance(v, list):
+        return '[' + ','.join(_cli_value(x) for x in v) + ']'
+    return str(v)
+
+
 def _cli_options(args, seed: int, fold: Optional[int]) -> List[str]:
     opts = {'randomness.seed': str(seed)}
+    opts.update({k: _cli_value(v) for k, v in fold_rule_options(args, fold).items()})
     if fold is not None:
         opts.update({k: t.format(fold=fold) for k, t in args.fold_options.items()})
     opts.update(args.cfg_options)
@@ -271,7 +295,7 @@ def run_cell(args, seed: int, fold: Optional[int]) -> dict:
     else:
         cmd = _command(args, TRAIN, [args.config, '--work-dir', run_dir] + (
             ['--resume'] if resume else []) + _cli_options(args, seed, fold))
-        _subprocess(args, cmd, fold, osp.join(run_dir, 'grid_train.log'))
+        _subprocess(args, cmd, osp.join(run_dir, 'grid_train.log'))
     metrics, source = final_validation(run_dir, args.metric), 'final validation'
     if metrics is None:
         source = 'test of the last checkpoint'
@@ -282,7 +306,7 @@ def run_cell(args, seed: int, fold: Optional[int]) -> dict:
             cmd = _command(args, TEST, [args.config, last_checkpoint(run_dir) or '',
                                         '--work-dir', test_dir] +
                            _cli_options(args, seed, fold))
-            _subprocess(args, cmd, fold, osp.join(run_dir, 'grid_test.log'))
+            _subprocess(args, cmd, osp.join(run_dir, 'grid_test.log'))
             dumps = sorted(glob.glob(osp.join(test_dir, '*', '*.json')))
             metrics = json.load(open(dumps[-1])) if dumps else {}
     if args.metric not in metrics and args.metric.startswith('coco/') and not any(
@@ -406,9 +430,10 @@ def parse_args(argv=None):
                    help='for every run')
     p.add_argument('--fold-options', nargs='+', default=[], metavar='KEY=TEMPLATE',
                    help='per fold: TEMPLATE formatted with {fold}')
-    p.add_argument('--fold-env', default='MMKD_FOLD',
-                   help='environment variable holding the fold while a config is '
-                   'parsed and run (default MMKD_FOLD)')
+    p.add_argument('--fold-rule', metavar='vedai[:RES]',
+                   help='per fold: the options of a dataset\'s fold rule (vedai: '
+                   'tools/dataset_converters/vedai_to_coco.py fold_options; :RES another '
+                   'resolution)')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                    default='none')
     p.add_argument('--gpus', type=int, default=1, help='processes per run (launchers)')
@@ -437,7 +462,7 @@ def main(argv=None) -> dict:
     grid_file = osp.join(args.work_dir, 'grid.json')
     grid = dict(config=args.config, metric=args.metric, seeds=args.seeds,
                 folds=folds, cfg_options=args.cfg_options,
-                fold_options=args.fold_options)
+                fold_options=args.fold_options, fold_rule=args.fold_rule)
     if osp.isfile(grid_file):
         with open(grid_file) as f:
             before = json.load(f)

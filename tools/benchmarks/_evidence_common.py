@@ -3,9 +3,8 @@ subprocesses, the loss-term diagnostic, scalars, the README block.
 
 The same steps as ``cls_evidence.py`` (kept there unchanged: its benchmark is in use),
 written once more for ``dense_evidence.py`` with what the dense tracks need besides:
-config parsing with environment variables (the VEDAI configs read their fold from
-``MMKD_FOLD`` when parsed), a parse cache (a dry run writes ~60 configs), run summaries
-by any metric key, and the ``loss_terms`` work dir kept out of the run's scalars.
+a parse cache (a dry run writes ~60 configs), run summaries by any metric key, and the
+``loss_terms`` work dir kept out of the run's scalars.
 """
 import copy
 import json
@@ -14,52 +13,32 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 _CONFIGS = {}
 
 
-@contextmanager
-def environment(env):
-    """``os.environ`` updated by ``env`` for the duration (config parsing)."""
-    env = env or {}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update({k: str(v) for k, v in env.items()})
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def load_config(config, env=None):
-    """``configs/<config>`` parsed (with ``env`` set while parsing), cached; a copy."""
+def load_config(config):
+    """``configs/<config>`` parsed, cached; a copy."""
     from mmengine.config import Config
-    key = (config, tuple(sorted((env or {}).items())))
-    if key not in _CONFIGS:
+    if config not in _CONFIGS:
         path = config if osp.isabs(config) else osp.join(REPO, 'configs', config)
-        with environment(env):
-            _CONFIGS[key] = Config.fromfile(path)
-    return copy.deepcopy(_CONFIGS[key])
+        _CONFIGS[config] = Config.fromfile(path)
+    return copy.deepcopy(_CONFIGS[config])
 
 
-def write_config(path, base, overrides, writer, env=None):
+def write_config(path, base, overrides, writer):
     """The shipped config with the overrides merged in (mmengine's ``merge_from_dict``,
     as ``--cfg-options`` would; digit keys index lists, ``_delete_`` replaces), dumped
     whole so the run folder says exactly what ran."""
-    cfg = load_config(base, env)
+    cfg = load_config(base)
     cfg.merge_from_dict(copy.deepcopy(overrides), allow_list_keys=True)
     cfg.dump(path)
     with open(path) as fh:
         body = fh.read()
-    where = f' (environment {env})' if env else ''
     with open(path, 'w') as fh:
-        fh.write(f'# Written by {writer}: configs/{base}{where}\n'
+        fh.write(f'# Written by {writer}: configs/{base}\n'
                  f"# with the benchmark's overrides {overrides!r}\n" + body)
 
 
@@ -110,7 +89,6 @@ def train(run, args, summarise, threads=None):
     threads = str(threads or args.threads)
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=threads,
                MKL_NUM_THREADS=threads)
-    env.update({k: str(v) for k, v in (run.get('env') or {}).items()})
     t0 = time.time()
     with open(osp.join(run['dir'], 'train.log'), 'a') as fh:
         proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
@@ -143,7 +121,6 @@ def diagnose(run, args, batches=4):
            '--work-dir', osp.join(run['dir'], 'loss_terms')]
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=str(args.threads),
                MKL_NUM_THREADS=str(args.threads))
-    env.update({k: str(v) for k, v in (run.get('env') or {}).items()})
     with open(osp.join(run['dir'], 'loss_terms.log'), 'w') as fh:
         proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
     if proc.returncode:

@@ -348,9 +348,9 @@ def build_razor(cfg, path):
     """The pair as MMRazor's SingleTeacherDistill: same student, teacher, taps, loss."""
     import_mmrazor(path)
     from mmengine.registry import DefaultScope
+    from mmrazor.registry import MODELS as RAZOR_MODELS
 
     from mmkd.models.distillers import resolve_model_cfg
-    from mmrazor.registry import MODELS as RAZOR_MODELS
     m = cfg.model
     student, _ = resolve_model_cfg(m.student)
     teacher, _ = resolve_model_cfg(m.teacher.model)
@@ -472,8 +472,7 @@ def make_cache(cfg, work, batch_size):
     import torch
     from mmengine.dataset import pseudo_collate
 
-    from mmkd.models.distillers.teacher_cache import (TeacherCacheDataset,
-                                                      write_teacher_cache)
+    from mmkd.models.distillers.teacher_cache import TeacherCacheDataset, write_teacher_cache
     from mmkd.registry import DATASETS, MODELS
     dataset = DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
     subset = torch.utils.data.Subset(dataset, range(batch_size))

@@ -71,8 +71,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
-from mmkd.utils.paired_stats import (format_difference, paired_difference,  # noqa: E402
-                                     teacher_gate, verdict)
+from mmkd.utils.paired_stats import format_difference, paired_difference, teacher_gate, verdict  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _evidence_common import merge, update_readme  # noqa: E402,F401

@@ -108,9 +108,15 @@ import _evidence_common as common  # noqa: E402
 
 REPO = common.REPO
 sys.path.insert(0, REPO)
-from mmkd.utils.paired_stats import (format_difference, paired_difference,  # noqa: E402
-                                     paired_ratio, ratio_verdict, teacher_gate,
-                                     teacher_gate_ratio, verdict)
+from mmkd.utils.paired_stats import (  # noqa: E402
+    format_difference,
+    paired_difference,
+    paired_ratio,
+    ratio_verdict,
+    teacher_gate,
+    teacher_gate_ratio,
+    verdict,
+)
 
 WRITER = 'tools/benchmarks/dense_evidence.py'
 # EfficientNet stages 1..5 (strides 2..32): the U-Net decoder's in_channels
@@ -254,7 +260,7 @@ TABLES = {
     ),
 }
 
-DET_FULL = {  # --full --dataset: the configs of each cell, the environment, the folds
+DET_FULL = {  # --full --dataset: the resolution and the default folds of each dataset
     'vedai25': dict(res=512, default_folds=[1, 2, 3, 4, 5]),
     'vedai12': dict(res=1024, default_folds=[1, 2, 3, 4, 5]),
     'xview': dict(res=512, default_folds=[None]),
@@ -284,7 +290,7 @@ def model_overrides(ctx, entry, fold):
     teacher trained here (its written config and checkpoint), the row's loss settings."""
     scale = ctx['scale']
     arch = scale.get('arch')
-    cfg = common.load_config(entry['config'], ctx['env'](fold))
+    cfg = common.load_config(entry['config'])
     model = cfg.model
     teacher_dir = ctx['teacher_dir'](fold)
     over = {}
@@ -409,7 +415,7 @@ def det_data_overrides(ctx, entry, fold):
     """Data and loaders of a detection run: the generated synthetic benchmark at the
     CPU scale, the xView chips with ``--full --dataset xview`` (VEDAI: the configs')."""
     scale, root = ctx['scale'], ctx['data_root']
-    cfg = common.load_config(entry['config'], ctx['env'](fold))
+    cfg = common.load_config(entry['config'])
     dataset = ctx['dataset']
     if dataset == 'vedai':
         return {}
@@ -462,6 +468,18 @@ def det_schedule_overrides(ctx, role):
                            logger=dict(interval=10)))
 
 
+def vedai_fold_options(cfg, fold, resolution):
+    """The options that move a ``vedai/`` config to ``fold`` at ``resolution``
+    (``tools/dataset_converters/vedai_to_coco.py`` ``fold_options``)."""
+    if fold is None:
+        return {}
+    path = osp.join(REPO, 'tools', 'dataset_converters', 'vedai_to_coco.py')
+    spec = importlib.util.spec_from_file_location('_vedai_to_coco', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.fold_options(cfg, fold, resolution)
+
+
 def xview_classes():
     """The 60 xView class names in the converter's category order (ids 1..60)."""
     path = osp.join(REPO, 'tools', 'dataset_converters', 'xview_to_coco.py')
@@ -492,7 +510,7 @@ def make_run(ctx, entry, role, seed, fold):
     args, table, scale = ctx['args'], ctx['table'], ctx['scale']
     name = run_name(entry['key'], seed, fold)
     run = dict(name=name, key=entry['key'], seed=seed, fold=fold,
-               dir=osp.join(args.work_dir, name), env=ctx['env'](fold))
+               dir=osp.join(args.work_dir, name))
     os.makedirs(run['dir'], exist_ok=True)
     over = model_overrides(ctx, entry, fold)  # the teacher too: the scale's encoder
     if table['track'] == 'seg':
@@ -508,8 +526,10 @@ def make_run(ctx, entry, role, seed, fold):
                             det_schedule_overrides(ctx, role))
         run['final_step'] = scale['teacher_epochs' if role == 'teacher' else 'epochs']
     over = common.merge(over, dict(randomness=dict(seed=seed, deterministic=False)))
+    # the fold's files (VEDAI), under everything the benchmark sets itself
+    over = common.merge(ctx['fold_options'](entry['config'], fold), over)
     common.write_config(osp.join(run['dir'], 'run_config.py'), entry['config'], over,
-                        WRITER, run['env'] or None)
+                        WRITER)
     return run
 
 
@@ -688,7 +708,7 @@ def _median(vals):
 
 def report(ctx, res):
     """table.md, results.json, box.png, paired_diff.png and the README block."""
-    args, table = ctx['args'], ctx['table']
+    args = ctx['args']
     lines = section(ctx, res)
     text = '\n'.join(lines).rstrip() + '\n'
     os.makedirs(args.results_dir, exist_ok=True)
@@ -719,7 +739,7 @@ def section(ctx, res):
     """The markdown: scale, teacher and gate, the table, comparisons, claims, extra
     metrics, loss terms; fills ``res['stats']``, ``res['ratios']``,
     ``res['comparisons']``."""
-    args, table, scale = ctx['args'], ctx['table'], ctx['scale']
+    args, table = ctx['args'], ctx['table']
     seeds, entries = args.seeds, ctx['entries']
     base_key = entries[0]['key']
     runs = res.get('runs', {})
@@ -968,7 +988,8 @@ def setup(args):
               'epochs', 'teacher_epochs'):
         if getattr(args, k) is not None:
             scale[k] = getattr(args, k)
-    ctx = dict(args=args, table=table, scale=scale, env=lambda fold: {})
+    ctx = dict(args=args, table=table, scale=scale,
+               fold_options=lambda config, fold: {})
     if table['track'] == 'seg':
         if args.full:
             ctx['data_root'] = osp.abspath(args.data_root or osp.join(
@@ -1018,7 +1039,8 @@ def setup(args):
                 if args.data_root:
                     sys.exit('--full --dataset vedai*: the vedai/ configs read data/VEDAI')
                 ctx['data_root'] = osp.join(REPO, 'data', 'VEDAI')
-                ctx['env'] = lambda fold: dict(MMKD_FOLD=fold, VEDAI_RES=info['res'])
+                ctx['fold_options'] = lambda config, fold: vedai_fold_options(
+                    common.load_config(config), fold, info['res'])
             else:
                 ctx['data_root'] = osp.abspath(args.data_root or osp.join(
                     REPO, 'data', 'xView', 'coco_chips_512'))
@@ -1054,7 +1076,7 @@ def setup(args):
 def make_data(ctx):
     """Generate the synthetic benchmark at the scale (skipped when complete); check
     that the full-scale data is there."""
-    args, scale, root = ctx['args'], ctx['scale'], ctx['data_root']
+    scale, root = ctx['scale'], ctx['data_root']
     if ctx['dataset'] == 'synthetic' and ctx['table']['track'] == 'seg':
         from mmkd.datasets.synthetic_buildings import make_synthetic_buildings
         make_synthetic_buildings(root, scale['num_train'], 8, scale['num_test'],

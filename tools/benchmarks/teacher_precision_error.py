@@ -12,7 +12,6 @@ float32 values for scale. Companion of ``bench_distill.py --teacher-variants``, 
 measures the speed side; ``docs/benchmarks.md`` says how the two decide the defaults.
 """
 import argparse
-import copy
 import statistics
 
 from mmengine.config import Config, DictAction

@@ -45,6 +45,11 @@ are dropped and counted, boxes crossing the border clipped and counted; unknown 
 codes are kept as ``vedai_<code>`` and reported.
 
     python tools/dataset_converters/vedai_to_coco.py data/VEDAI [--resolutions 512 1024]
+
+The ``configs/det_kd/vedai/`` configs read fold 1 at 512 px; :func:`fold_options` gives
+the ``--cfg-options`` of another fold and resolution (``tools/analysis/seed_fold_grid.py
+--fold-rule vedai`` and ``tools/benchmarks/dense_evidence.py --full --dataset vedai*``
+apply them).
 """
 import argparse
 import glob
@@ -64,6 +69,61 @@ VEDAI9 = ('car', 'truck', 'pickup', 'tractor', 'camping car', 'boat', 'van', 'ot
           'plane')
 GSD_CM = {1024: 12.5, 512: 25.0}
 NUM_FOLDS = 10
+
+
+def coco_name(res: int, fold: int, split: str) -> str:
+    """The COCO file this converter writes for a fold's split (``train`` / ``test``)."""
+    return f'vedai{res}_fold{fold:02d}_{split}.json'
+
+
+def fold_options(cfg, fold: int, resolution: Optional[int] = None) -> dict:
+    """What moves a parsed ``configs/det_kd/vedai/`` config to another fold (and
+    resolution): a nested dict for mmengine's ``Config.merge_from_dict`` (digit keys
+    index pipeline lists), the ``--cfg-options`` of that fold.
+
+    The config's own values (``_base_/vedai.py``: fold 1, 512 px) give the files a fold
+    reads; this sets every field that carries them: the top-level ``fold``,
+    ``resolution`` and the names derived from them, each loader's annotation file and
+    image folder (``data_prefix`` of mmdet's dataset, the ``modalities`` templates of
+    ``mmkd.PairedCocoDataset``), the ``Resize`` / ``PairedResize`` sizes, the
+    evaluators' annotation files and a distiller's colour teacher of that fold (the
+    seeds x folds layout, ``.../seed0_fold<NN>``). For the config's own fold and
+    resolution it changes nothing (tests/test_det_data_tools.py checks both).
+    """
+    res = int(resolution or cfg['resolution'])
+    img_dir = f'Vehicules{res}/'
+    top = dict(fold=fold, resolution=res, img_dir=img_dir,
+               train_ann=f'coco/{coco_name(res, fold, "train")}',
+               test_ann=f'coco/{coco_name(res, fold, "test")}',
+               colour_teacher=osp.join(osp.dirname(cfg['colour_teacher']),
+                                       f'seed0_fold{fold:02d}'),
+               colour_template=img_dir + '{vedai_id}_co.png',
+               infrared_template=img_dir + '{vedai_id}_ir.png')
+    out = {k: v for k, v in top.items() if k in cfg}
+    templates = dict(optical=top['colour_template'], infrared=top['infrared_template'])
+    for split in ('train', 'val', 'test'):
+        ds = cfg[f'{split}_dataloader']['dataset']
+        over = dict(ann_file=top['train_ann' if split == 'train' else 'test_ann'])
+        if 'data_prefix' in ds:
+            over['data_prefix'] = dict(img=img_dir)
+        if 'modalities' in ds:
+            over['modalities'] = {m: templates[m] for m in ds['modalities']}
+        pipeline = {}
+        for i, t in enumerate(ds['pipeline']):
+            if t['type'] == 'Resize':
+                pipeline[str(i)] = dict(scale=(res, res))
+            elif t['type'] == 'mmkd.PairedResize':
+                pipeline[str(i)] = dict(sizes=res)
+        if pipeline:
+            over['pipeline'] = pipeline
+        out[f'{split}_dataloader'] = dict(dataset=over)
+    for split in ('val', 'test'):
+        out[f'{split}_evaluator'] = dict(ann_file=cfg['data_root'] + top['test_ann'])
+    teacher = cfg['model'].get('teacher') if cfg['model'].get('type') == \
+        'mmkd.Distiller' else None
+    if teacher is not None and teacher.get('checkpoint') == cfg['colour_teacher']:
+        out['model'] = dict(teacher=dict(checkpoint=top['colour_teacher']))
+    return out
 
 
 class VEDAIFormatError(ValueError):
@@ -281,7 +341,7 @@ def convert_resolution(root: str, out_dir: str, res: int, folds: Sequence[int],
             if len(known) < len(listed):
                 stats[f'fold ids without an image pair (fold{k:02d} {split})'] += \
                     len(listed) - len(known)
-            written.append(write(f'vedai{res}_fold{k:02d}_{split}.json', known))
+            written.append(write(coco_name(res, k, split), known))
     return dict(resolution=res, images=len(ids), boxes=sum(classes.values()),
                 classes={VEDAI_CLASSES.get(c, f'vedai_{c}'): n
                          for c, n in sorted(classes.items())},

@@ -256,6 +256,7 @@ def coco_without_images(tmp):
 @fault('a run resumed with no seed set (tools/train.py --resume)')
 def unseeded_resume(tmp):
     import importlib.util
+
     from mmengine.config import Config
     spec = importlib.util.spec_from_file_location('mmkd_train_tool',
                                                   osp.join(REPO, 'tools', 'train.py'))
@@ -536,9 +537,10 @@ def main():
     import io
     import logging
 
+    from mmengine.logging import MMLogger
+
     import mmkd  # noqa: F401
     import mmkd.models  # noqa: F401
-    from mmengine.logging import MMLogger
     MMLogger.get_current_instance().setLevel(logging.ERROR)
     rows, failed = [], 0
     for name, cause, fn in FAULTS:

@@ -9,6 +9,4 @@ model = dict(
                           alpha=0.2, temperature=2.0, kl_reduction='element',
                           inputs=dict(student='s_logits', teacher='t_logits'))),
     student_loss_weight=0.)
-custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse'),
-                dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]
+custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse')] + _base_.custom_hooks

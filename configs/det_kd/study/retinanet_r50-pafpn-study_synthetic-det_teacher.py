@@ -4,7 +4,8 @@
 # stride-2 convs) in front of mmdet's PAFPN, conv+BN+LeakyReLU neck blocks, 2 conv
 # blocks per head subnet, Balanced L1 boxes, classification by QFL on the IoU of the
 # predicted box. Strides stay 8..128 (CEM fuses C4/C5 at stride 8), so the benchmark's
-# anchors (_base_/synthetic_det.py) apply unchanged. mmkd types: loading this model needs mmkd installed.
+# anchors (_base_/synthetic_det.py) apply unchanged. mmkd types: loading this model needs
+# mmkd installed.
 _base_ = ['../retinanet_r50-pafpn_synthetic-det_teacher.py']
 model = dict(
     backbone=dict(type='mmkd.ResNetNoMaxPool'),

@@ -1,19 +1,6 @@
 # hard+defeat: the ground-truth losses plus DeFeat: feature imitation on every FPN level
 # with decoupled foreground (ground-truth boxes) and background terms.
-# VEDAI cross-modal: colour teacher -> infrared student (see _base_); fold: MMKD_FOLD.
-_base_ = ['./_base_/kd_r50-pafpn-co_r18-fpn-ir_vedai.py']
-
-model = dict(
-    # one 3x3 adaptation conv per level, trained with the student, dropped at export
-    connectors={
-        f's_p{lvl}_adapted': dict(type='mmkd.ConvConnector', source=f's_p{lvl}',
-                                  like=f't_p{lvl}', in_channels=256, out_channels=256,
-                                  kernel_size=3)
-        for lvl in range(3, 8)},
-    losses=dict(
-        defeat=dict(type='mmkd.DeFeatLoss', strides=(8, 16, 32, 64, 128), fg_weight=3.0,
-                    bg_weight=12.0,
-                    inputs=dict(student=[f's_p{lvl}_adapted' for lvl in range(3, 8)],
-                                teacher=[f't_p{lvl}' for lvl in range(3, 8)])),
-    ),
-)
+# VEDAI cross-modal: colour teacher -> infrared student (see _base_); fold 1 at 512 px.
+_base_ = ['./_base_/kd_r50-pafpn-co_r18-fpn-ir_vedai.py',
+          '../_base_/methods/hard+defeat.py']
+model = _base_.pop('method')  # the cell's connectors and losses, into the distiller

@@ -1,6 +1,6 @@
 # Student on VEDAI's colour images, and the colour grid's "hard" baseline (ground truth
 # only): RetinaNet R18-FPN, 2 conv blocks per head subnet, Balanced L1 boxes, from
-# scratch, on one fold (MMKD_FOLD, see _base_/vedai.py).
+# scratch, on one fold (fold 1; the others: see _base_/vedai.py).
 _base_ = [
     'mmdet::_base_/models/retinanet_r50_fpn.py',
     './_base_/vedai.py',

@@ -29,9 +29,9 @@ model = dict(
 # SEM is Barlow Twins' *sum* over the d x d entries of C: at initialisation its
 # on-diagonal term is ~d = 2048 and its gradient on the student ~1500x the CE's
 # (measured: norm 1447 vs 0.98), so with plain SGD it would dominate every step (Barlow
-# Twins trains with LARS). Its weight is therefore gamma / d (SEM as a mean over the d channels), so that one gamma weights
-# terms of like size (at initialisation: SEM ~1.2, DCM's terms +-2.5, CE ~2.3). Other
-# gamma:
+# Twins trains with LARS). Its weight is therefore gamma / d (SEM as a mean over the d
+# channels), so that one gamma weights terms of like size (at initialisation: SEM ~1.2,
+# DCM's terms +-2.5, CE ~2.3). Other gamma:
 # --cfg-options model.losses.sem.loss_weight=G/2048 model.losses.dcm.loss_weight=G
 gamma = 1.0
 projector_dim = 2048  # SEMLoss default: Barlow Twins' 3-layer MLP at 1/4 of its width

@@ -4,6 +4,7 @@ _base_ = [
     '../_base_/distill_resnet32x4_resnet8x4.py',
     '../_base_/datasets/tiny-imagenet_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     student=dict(head=dict(num_classes=200)),
@@ -11,5 +12,3 @@ model = dict(
                  checkpoint='work_dirs/resnet32x4_tiny-imagenet-clean_teacher'),
     losses=dict(sem={{_base_.sem}}, dcm={{_base_.dcm}}),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

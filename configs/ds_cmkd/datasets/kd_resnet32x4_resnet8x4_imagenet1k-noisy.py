@@ -3,6 +3,7 @@ _base_ = [
     '../_base_/distill_resnet32x4_resnet8x4.py',
     '../_base_/datasets/imagenet1k_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     student=dict(head=dict(num_classes=1000)),
@@ -11,5 +12,3 @@ model = dict(
     losses=dict(kd={{_base_.kd}}),
     student_loss_weight=0.1,
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -3,6 +3,7 @@
 _base_ = [
     '../_base_/datasets/imagenet100_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     type='mmkd.Distiller',
@@ -14,5 +15,3 @@ model = dict(
                   loss=dict(type='CrossEntropyLoss'), topk=(1, ))),
     student_input='clean',
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -4,11 +4,10 @@ _base_ = [
     '../_base_/distill_vgg13_vgg8.py',
     '../_base_/datasets/cifar10_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     losses=dict(at=dict(type='mmkd.ATLoss', p=2, loss_weight=1000.,
                         inputs=dict(student=['s_feat1', 's_feat2', 's_feat3', 's_feat4'],
                                     teacher=['t_feat1', 't_feat2', 't_feat3', 't_feat4']))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -6,6 +6,7 @@ _base_ = [
     '../_base_/distill_resnet32x4_resnet8x4.py',
     '../_base_/datasets/cifar10_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     losses=dict(crd=dict(type='mmkd.CRDLoss', student_channels=256, teacher_channels=256,
@@ -13,5 +14,3 @@ model = dict(
                          loss_weight=0.8,
                          inputs=dict(student='s_pool', teacher='t_pool'))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

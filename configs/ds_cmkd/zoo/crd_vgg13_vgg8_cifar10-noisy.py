@@ -4,6 +4,7 @@ _base_ = [
     '../_base_/distill_vgg13_vgg8.py',
     '../_base_/datasets/cifar10_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     losses=dict(crd=dict(type='mmkd.CRDLoss', student_channels=512, teacher_channels=512,
@@ -11,5 +12,3 @@ model = dict(
                          loss_weight=0.8,
                          inputs=dict(student='s_pool', teacher='t_pool'))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

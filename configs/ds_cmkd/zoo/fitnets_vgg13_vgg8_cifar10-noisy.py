@@ -4,6 +4,7 @@ _base_ = [
     '../_base_/distill_vgg13_vgg8.py',
     '../_base_/datasets/cifar10_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     connectors=dict(s_feat2_adapted=dict(
@@ -13,5 +14,3 @@ model = dict(
     losses=dict(hint=dict(type='mmkd.FeatureMSELoss', loss_weight=100.,
                           inputs=dict(student='s_feat2_adapted', teacher='t_feat2'))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

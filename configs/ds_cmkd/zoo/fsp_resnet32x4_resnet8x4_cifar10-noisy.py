@@ -10,6 +10,7 @@ _base_ = [
     '../_base_/distill_resnet32x4_resnet8x4.py',
     '../_base_/datasets/cifar10_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 init_epochs = 30
 model = dict(
@@ -23,5 +24,3 @@ train_cfg = dict(max_epochs=init_epochs + 240)
 param_scheduler = dict(milestones=[init_epochs + 150, init_epochs + 180, init_epochs + 210])
 # the classifier gets no gradient in the init stage: DDP must allow unused parameters
 model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

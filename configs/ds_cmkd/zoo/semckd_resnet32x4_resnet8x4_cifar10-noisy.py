@@ -6,6 +6,7 @@ _base_ = [
     '../_base_/distill_resnet32x4_resnet8x4.py',
     '../_base_/datasets/cifar10_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     losses=dict(
@@ -17,5 +18,3 @@ model = dict(
                 inputs=dict(student='s_logits', teacher='t_logits'))),
     data_preprocessor={{_base_.paired_preprocessor}})
 train_dataloader = dict(drop_last=True)
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

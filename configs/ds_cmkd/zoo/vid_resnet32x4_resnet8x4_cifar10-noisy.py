@@ -5,6 +5,7 @@ _base_ = [
     '../_base_/distill_resnet32x4_resnet8x4.py',
     '../_base_/datasets/cifar10_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     losses=dict(vid=dict(type='mmkd.VIDLoss', student_channels=(64, 128, 256),
@@ -12,5 +13,3 @@ model = dict(
                          inputs=dict(student=['s_feat1', 's_feat2', 's_feat3'],
                                      teacher=['t_feat1', 't_feat2', 't_feat3']))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -1,8 +1,13 @@
 from .formatting import PackMultiModalInputs
 from .loading import LoadMultiModalImages, SARIntensityScale, SimulateSAR, read_image
 from .noise import SaltPepperNoise
-from .paired_geometric import (PairedCenterCrop, PairedRandomFlip, PairedRandomResizedCrop,
-                               PairedRandomRotate, PairedResize)
+from .paired_geometric import (
+    PairedCenterCrop,
+    PairedRandomFlip,
+    PairedRandomResizedCrop,
+    PairedRandomRotate,
+    PairedResize,
+)
 from .per_modality import PairedApply, PerModality
 from .seg_loading import AlignSAROrientation, LoadSegMask, rasterize_footprints
 from .select_modality import SelectModality

@@ -66,8 +66,8 @@ class PackMultiModalInputs(BaseTransform):
                 sample.gt_sem_seg = PixelData(data=torch.from_numpy(
                     np.ascontiguousarray(seg[None].astype(np.int64))))
         else:
-            from mmengine.structures import InstanceData
             from mmdet.structures import DetDataSample
+            from mmengine.structures import InstanceData
             sample = DetDataSample()
             inst = InstanceData()
             boxes = np.asarray(results.get('gt_bboxes', np.zeros((0, 4))), np.float32)

@@ -28,8 +28,13 @@ from mmengine.structures import BaseDataElement
 
 from mmkd.registry import MODELS
 from .integrity import check_finite_losses, state_hash, verify_hashes
-from .model_config import (ModelSpec, build_model, extract_state_dict,
-                           load_weights_strict, resolve_checkpoint)
+from .model_config import (
+    ModelSpec,
+    build_model,
+    extract_state_dict,
+    load_weights_strict,
+    resolve_checkpoint,
+)
 from .taps import TapRecorder
 from .teacher_cache import TeacherCache, TeacherCacheError
 

@@ -156,7 +156,6 @@ class MutualDistiller(BaseModel):
     def train(self, mode: bool = True):
         super().train(mode)
         if hasattr(self, 'phase_index'):
-            teacher = self.phase.get('teacher')
             for name, m in self.members.items():
                 if name != self.phase['student']:
                     m.eval()  # the teacher (and any idle model) keeps its BN statistics

@@ -3,6 +3,7 @@ from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
+
 # Reused, not rewritten: mmdet's QFL with a dense (N, C) soft target is exactly the
 # per-element term below; this file adds what it lacks for distillation (per-level
 # lists of head outputs, the teacher's sigmoid as target, a normalisation for soft
@@ -82,11 +83,12 @@ class QFLSoftTargetLoss(nn.Module):
 
     **The authors' form.** GFL's QFL (mmdet ``QualityFocalLoss`` in ``GFLHead``; the
     hard-label QFL of ``study/``'s ``mmkd.QFLRetinaHead`` likewise) is the same sum
-    over anchors and classes divided by the number of *positive anchors*: :math:`L = \frac{1}{N_{pos}} \sum_a \sum_c
-    \mathrm{QFL}`, ``reduction='mean'`` with ``avg_factor`` = the positive count (the
-    PDF-Distil authors' detector, ``zhanghengdev/MutualGuide``
-    ``utils/loss/gfocal_loss.py``, divides by the count of non-zero targets, which for
-    its one-hot IoU targets is that count too; its loss weight is 2.0, GFL's 1.0).
+    over anchors and classes divided by the number of *positive anchors*:
+    :math:`L = \frac{1}{N_{pos}} \sum_a \sum_c \mathrm{QFL}`, ``reduction='mean'`` with
+    ``avg_factor`` = the positive count (the PDF-Distil authors' detector,
+    ``zhanghengdev/MutualGuide`` ``utils/loss/gfocal_loss.py``, divides by the count of
+    non-zero targets, which for its one-hot IoU targets is that count too; its loss
+    weight is 2.0, GFL's 1.0).
     The study publishes no code and does not say what its soft-target loss divides
     by; the choices of :math:`Z` (``normalize``) are:
 

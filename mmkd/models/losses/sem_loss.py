@@ -29,12 +29,13 @@ class SEMLoss(nn.Module):
             + \underbrace{\lambda \sum_i \sum_{j \ne i} C_{ij}^2}_{\texttt{off\_diag}}
 
     :math:`f` are the output embeddings ``(N, ...)`` (flattened), :math:`g_s, g_t`
-    projectors (one each, Barlow Twins' MLP; :math:`g_t` fixed by default, below: Linear without bias, BatchNorm1d,
-    ReLU, ..., Linear without bias, to ``d = projector_dims[-1]``), :math:`\mathrm{std}`
-    the standardisation of each column over the batch, ``(x - mean) / sqrt(var + 1e-5)``
-    with the biased variance (what Barlow Twins' ``BatchNorm1d(affine=False)`` does in
-    training mode). :math:`C_{ii} = 1` aligns each channel with the teacher's, and
-    :math:`C_{ij} = 0` decorrelates different channels.
+    projectors (one each, Barlow Twins' MLP; :math:`g_t` fixed by default, below: Linear
+    without bias, BatchNorm1d, ReLU, ..., Linear without bias, to
+    ``d = projector_dims[-1]``), :math:`\mathrm{std}` the standardisation of each column
+    over the batch, ``(x - mean) / sqrt(var + 1e-5)`` with the biased variance (what
+    Barlow Twins' ``BatchNorm1d(affine=False)`` does in training mode). :math:`C_{ii} = 1`
+    aligns each channel with the teacher's, and :math:`C_{ij} = 0` decorrelates different
+    channels.
 
     Reduction: sums over the entries of :math:`C` (no mean), as Barlow Twins. Under DDP
     each GPU computes :math:`C` on its own batch (Barlow Twins all-reduces it).

@@ -120,8 +120,7 @@ class DisOptNet(EncoderDecoder):
 
     def load_pseudo_optical(self, checkpoint: str) -> None:
         """Copy the optical model's stages after the split and its decoder."""
-        from mmkd.models.distillers.model_config import (extract_state_dict,
-                                                         resolve_checkpoint)
+        from mmkd.models.distillers.model_config import extract_state_dict, resolve_checkpoint
         path = resolve_checkpoint(checkpoint, 'DisOptNet pseudo_optical_init')
         sd = extract_state_dict(_load_checkpoint(path, map_location='cpu'))
         targets = {'backbone.': self.pseudo_optical_backbone,

@@ -6,11 +6,12 @@
 #         (optical/<file_name>, infrared/<file_name>); paired flips move both images and
 #         the boxes together; each modality is normalised by its own mmdet
 #         DetDataPreprocessor; validation and testing read the infrared image only.
-#   taps: s_cls / t_cls   classification logits, one (N, 9*K, H, W) per level P3..P7
-#         s_p3..s_p7 / t_p3..t_p7   neck outputs (N, 256, H, W)
+#   taps: det_kd/_base_/retinanet_taps.py (logits and neck levels)
 # The exported student is a plain mmdet RetinaNet whose config reads infrared/ with
 # mmdet's CocoDataset.
-_base_ = ['../retinanet_r18-fpn_synthetic-det-infrared.py']
+_base_ = ['../retinanet_r18-fpn_synthetic-det-infrared.py',
+          '../../_base_/retinanet_taps.py',
+          '../../../_base_/kd_hooks.py']
 
 optical_preprocessor = dict(  # the optical teacher's own (mmdet's RetinaNet defaults)
     type='mmdet.DetDataPreprocessor', mean=[123.675, 116.28, 103.53],
@@ -29,11 +30,7 @@ model = dict(
         input='optical',
         # a checkpoint file, or the teacher's work dir (its last checkpoint is used)
         checkpoint='work_dirs/retinanet_r50-pafpn_synthetic-det_teacher'),
-    taps=dict(
-        s_cls='student.bbox_head.retina_cls',
-        t_cls='teacher.bbox_head.retina_cls',
-        **{f's_p{lvl}': f'student.neck[{lvl - 3}]' for lvl in range(3, 8)},
-        **{f't_p{lvl}': f'teacher.neck[{lvl - 3}]' for lvl in range(3, 8)}),
+    taps=_base_.pop('taps'),  # det_kd/_base_/retinanet_taps.py
     data_preprocessor=dict(
         type='mmkd.MultiModalDataPreprocessor',
         preprocessors=dict(optical=optical_preprocessor,
@@ -80,5 +77,3 @@ val_dataloader = dict(
             dict(type='mmkd.PackMultiModalInputs', task='det', meta_keys=meta_keys)
         ]))
 test_dataloader = val_dataloader
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -4,12 +4,13 @@
 # move both images and the boxes; each modality has its own mmdet DetDataPreprocessor;
 # validation and testing read the infrared image only. A cell adds its connectors and
 # losses.
-#   taps: s_cls / t_cls   classification logits, one (N, 9*K, H, W) per level P3..P7
-#         s_p3..s_p7 / t_p3..t_p7   neck outputs (N, 256, H, W)
+#   taps: det_kd/_base_/retinanet_taps.py (logits and neck levels)
 # The exported student's config keeps mmkd.PairedCocoDataset for reading <id>_ir.png
 # (mmdet's CocoDataset cannot derive it from the colour file name): testing it needs
 # mmkd installed; the checkpoint itself is a plain mmdet RetinaNet.
-_base_ = ['../retinanet_r18-fpn_vedai-ir.py']
+_base_ = ['../retinanet_r18-fpn_vedai-ir.py',
+          '../../_base_/retinanet_taps.py',
+          '../../../_base_/kd_hooks.py']
 
 model = dict(
     _delete_=True,
@@ -20,11 +21,7 @@ model = dict(
         model='{{ fileDirname }}/../retinanet_r50-pafpn_vedai-co_teacher.py',
         input='optical',
         checkpoint={{_base_.colour_teacher}}),
-    taps=dict(
-        s_cls='student.bbox_head.retina_cls',
-        t_cls='teacher.bbox_head.retina_cls',
-        **{f's_p{lvl}': f'student.neck[{lvl - 3}]' for lvl in range(3, 8)},
-        **{f't_p{lvl}': f'teacher.neck[{lvl - 3}]' for lvl in range(3, 8)}),
+    taps=_base_.pop('taps'),  # det_kd/_base_/retinanet_taps.py
     data_preprocessor=dict(
         type='mmkd.MultiModalDataPreprocessor',
         preprocessors=dict(
@@ -62,5 +59,3 @@ val_dataloader = dict(
                  meta_keys=paired_meta_keys)
         ]))
 test_dataloader = val_dataloader
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -2,15 +2,20 @@
 # images of vehicles, 10 official cross-validation folds. Convert it first (writes
 # data/VEDAI/coco/vedai<res>_fold<NN>_{train,test}.json):
 #     python tools/dataset_converters/vedai_to_coco.py data/VEDAI
-# The fold (1..10) and the resolution (512 px: 25 cm/px, 1024 px: 12.5 cm/px) are read
-# from the environment when the config is parsed:
-#     MMKD_FOLD=3 VEDAI_RES=1024 python tools/train.py configs/det_kd/vedai/...
-# (tools/analysis/seed_fold_grid.py sets MMKD_FOLD for each fold it runs). The variables
-# below are then fixed: `--cfg-options fold=3` does NOT change the annotation files.
+# This file reads fold 1 (of 1..10) at 512 px (25 cm/px; 1024 px: 12.5 cm/px). Another
+# fold or resolution is a set of --cfg-options that
+# tools/dataset_converters/vedai_to_coco.py's fold_options() derives from the parsed
+# config (every field below that names the fold or the resolution); the tools that run
+# several folds apply it:
+#     python tools/analysis/seed_fold_grid.py configs/det_kd/vedai/... --folds 1..10 \
+#         --fold-rule vedai   (vedai:1024 for 1024 px; see configs/det_kd/README.md)
+#     python tools/benchmarks/dense_evidence.py det-kd --full --dataset vedai25 ...
+# (`--cfg-options fold=3` alone would NOT change the annotation files, which are derived
+# from `fold` here, when the file is parsed.)
 # Each fold trains on fold<NN>.txt and is validated and tested on fold<NN>test.txt, the
 # official protocol.
-fold = int('{{$MMKD_FOLD:1}}')
-resolution = int('{{$VEDAI_RES:512}}')
+fold = 1
+resolution = 512
 data_root = 'data/VEDAI/'
 img_dir = f'Vehicules{resolution}/'
 train_ann = f'coco/vedai{resolution}_fold{fold:02d}_train.json'
