@@ -1,7 +1,8 @@
 """The code passes its own lint settings (pyproject.toml: ruff's pycodestyle, pyflakes and
 isort rules, 100-character lines), as the pre-commit hook checks on each commit.
 
-Skipped where ruff is not installed (it is a development tool: requirements/dev.txt).
+Installed with the test requirements (requirements/tests.txt), so CI runs it;
+skipped where ruff is absent.
 """
 import os.path as osp
 import shutil
