@@ -3,7 +3,10 @@
 # U-Net (VV + VH) on random aligned windows (mmkd.PairedSceneWindowDataset); evaluation
 # reads a grid of SAR windows alone. The exported student (work_dirs/<this>/student/)
 # segments whole scenes with tools/misc/scene_seg_inference.py (docs/scenes.md).
-_base_ = ['./effnet-b3-unet_sar-optical-scenes-optical_teacher.py']
+_base_ = [
+    './effnet-b3-unet_sar-optical-scenes-optical_teacher.py',
+    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
+]
 model = dict(
     _delete_=True,
     type='mmkd.Distiller',
@@ -24,5 +27,3 @@ train_dataloader = dict(dataset=dict(modalities=('sar', 'optical'),
 val_dataloader = dict(dataset=dict(modalities=('sar', ),
                                    pipeline=_base_.paired_test_pipeline))
 test_dataloader = val_dataloader
-custom_hooks = [dict(type='mmkd.ExportStudentHook'), dict(type='mmkd.TeacherHashHook'),
-                dict(type='mmkd.RNGStateHook')]

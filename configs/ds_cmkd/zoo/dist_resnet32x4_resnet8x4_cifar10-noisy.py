@@ -9,10 +9,9 @@ _base_ = [
     '../_base_/distill_resnet32x4_resnet8x4.py',
     '../_base_/datasets/cifar10_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     losses=dict(dist=dict(type='mmkd.DISTLoss', beta=1.0, gamma=1.0, tau=1.0,
                           inputs=dict(student='s_logits', teacher='t_logits'))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

@@ -7,11 +7,10 @@ _base_ = [
     '../_base_/distill_resnet32x4_resnet8x4.py',
     '../_base_/datasets/cifar10_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     losses=dict(dkd=dict(type='mmkd.DKDLoss', alpha=1.0, beta=8.0, temperature=4.0,
                          inputs=dict(student='s_logits', teacher='t_logits'),
                          schedule=dict(warmup=20, by_epoch=True))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]

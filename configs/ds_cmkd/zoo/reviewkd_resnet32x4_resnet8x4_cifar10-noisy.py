@@ -10,6 +10,7 @@ _base_ = [
     '../_base_/distill_resnet32x4_resnet8x4.py',
     '../_base_/datasets/cifar10_clean-noisy.py',
     '../_base_/schedules/sgd_240e.py',
+    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
 ]
 model = dict(
     taps=dict(t_preact1='teacher.backbone.layer1.4.preact',
@@ -22,5 +23,3 @@ model = dict(
                     teacher=['t_preact1', 't_preact2', 't_preact3', 't_pool']),
         schedule=dict(warmup=20, by_epoch=True))),
     data_preprocessor={{_base_.paired_preprocessor}})
-custom_hooks = [dict(type='mmkd.ExportStudentHook'),
-                dict(type='mmkd.TeacherHashHook'), dict(type='mmkd.RNGStateHook')]
