@@ -363,3 +363,23 @@ def test_synthetic_buildings_is_deterministic_and_sar_like(tmp_path):
         behind.append(co[far_out].mean())
         ground.append(co[~m & ~far_out].mean())
     assert np.mean(foot) > 3 * np.mean(ground) > 3 * np.mean(behind)
+
+
+def test_coarse_sar_cell_averages_and_speckles_per_cell(tmp_path):
+    scene = draw_scene(np.random.default_rng(1), 32)
+    fine = render_sar(scene, np.random.default_rng(2), nodata_prob=0)
+    fine_again = render_sar(scene, np.random.default_rng(2), nodata_prob=0, sar_cell=1)
+    np.testing.assert_array_equal(fine, fine_again)   # the default draws as before
+    coarse = render_sar(scene, np.random.default_rng(2), nodata_prob=0, sar_cell=4)
+    assert coarse.shape == fine.shape and coarse.dtype == np.float32
+    # within a 4 x 4 cell only the (tiny) noise floor varies, not speckle and edges
+    def spread(img):
+        cells = img[..., 0].reshape(8, 4, 8, 4).transpose(0, 2, 1, 3).reshape(64, 16)
+        return np.median(cells.max(1) - cells.min(1))
+    assert spread(coarse) < 0.1 * spread(fine)
+    with pytest.raises(ValueError, match='sar_cell=3 .* scene side 32'):
+        render_sar(scene, np.random.default_rng(2), sar_cell=3)
+    root = make_synthetic_buildings(str(tmp_path / 'c'), 2, 1, 1, size=32, seed=0,
+                                    sar_cell=2)
+    import json
+    assert json.load(open(osp.join(root, 'synthetic_buildings.json')))['sar_cell'] == 2

@@ -14,7 +14,11 @@ rendered twice:
   behind it; surfaces scatter by type (roads are specular and dark, trees volume-
   scatter into the cross-polarised bands); then fully developed multiplicative
   **speckle** (Gamma, ``looks``), a noise floor and, in some tiles, a nodata wedge (0)
-  at a strip edge.
+  at a strip edge. ``sar_cell`` > 1 images the scene with a coarser SAR resolution
+  cell than the optical pixel (``sar_cell`` × ``sar_cell`` optical pixels, the
+  backscatter averaged over the cell and one speckle draw per cell), resampled onto
+  the shared grid: the SAR image then loses the building outlines the optical one
+  keeps, as when a coarser SAR product is paired with a finer optical one.
 
 The mask is the building footprint (class 1) on background (0), in the shared pixel
 grid, so the optical image shows it directly and the SAR image only through layover,
@@ -175,8 +179,17 @@ def render_optical(scene: Scene, rng: np.random.Generator,
 
 def render_sar(scene: Scene, rng: np.random.Generator, look: str = 'west',
                incidence_deg: float = 35.0, looks: float = 2.0,
-               nodata_prob: float = 0.1) -> np.ndarray:
-    """``H x W x 4`` float32 linear intensity (HH, HV, VH, VV) seen from ``look``."""
+               nodata_prob: float = 0.1, sar_cell: int = 1) -> np.ndarray:
+    """``H x W x 4`` float32 linear intensity (HH, HV, VH, VV) seen from ``look``.
+
+    ``sar_cell``: the SAR resolution cell in pixels of the (optical) grid; the
+    intensities are averaged over each ``sar_cell`` × ``sar_cell`` cell, speckled once
+    per cell and resampled back to the grid (nearest), so the returned image keeps the
+    grid's size. The scene side must be a multiple of ``sar_cell``.
+    """
+    if sar_cell < 1 or scene.size % sar_cell:
+        raise ValueError(f'render_sar: sar_cell={sar_cell} must be >= 1 and divide the '
+                         f'scene side {scene.size}')
     k = {'west': 0, 'north': 1, 'east': 2, 'south': 3}[look]
     # render with the sensor on the left (west): rotate the map so ``look`` is west
     s = scene.size
@@ -215,11 +228,17 @@ def render_sar(scene: Scene, rng: np.random.Generator, look: str = 'west',
     sigma = cv2.GaussianBlur(sigma, (3, 3), 0.5)
     co = sigma
     bands = [co * np.sqrt(hh_vv), co * xpol, co * xpol, co / np.sqrt(hh_vv)]
-    speckle_x = rng.gamma(looks, 1 / looks, (s, s))   # HV and VH: reciprocal, shared
+    c = s // sar_cell  # resolution cells per side: average, speckle, resample
+    if sar_cell > 1:
+        bands = [b.reshape(c, sar_cell, c, sar_cell).mean((1, 3)) for b in bands]
+    speckle_x = rng.gamma(looks, 1 / looks, (c, c))   # HV and VH: reciprocal, shared
     out = []
     for i, b in enumerate(bands):
-        n = speckle_x if i in (1, 2) else rng.gamma(looks, 1 / looks, (s, s))
-        out.append(b * n + 10**(-27 / 10) * rng.exponential(1.0, (s, s)))
+        n = speckle_x if i in (1, 2) else rng.gamma(looks, 1 / looks, (c, c))
+        b = b * n
+        if sar_cell > 1:
+            b = np.kron(b, np.ones((sar_cell, sar_cell), np.float32))
+        out.append(b + 10**(-27 / 10) * rng.exponential(1.0, (s, s)))
     sar = np.stack([np.rot90(b, -k) for b in out], -1).astype(np.float32)
     if rng.random() < nodata_prob:  # strip edge: a wedge without data
         ys, xs = np.mgrid[0:s, 0:s]
@@ -235,8 +254,11 @@ def polygon_wkt(poly: np.ndarray) -> str:
 def make_synthetic_buildings(root: str, num_train: int = 160, num_val: int = 40,
                              num_test: int = 40, size: int = 128, seed: int = 0,
                              look: str = 'west', looks: float = 2.0,
-                             overwrite: bool = False) -> str:
+                             overwrite: bool = False, sar_cell: int = 1) -> str:
     """Write the synthetic benchmark in the ``PairedSegDataset`` folders layout.
+
+    ``sar_cell`` > 1: a coarser SAR resolution cell than the optical pixel (see
+    :func:`render_sar`).
 
     Returns ``root``. Deterministic given ``seed``; existing complete data with the
     same settings is reused unless ``overwrite``.
@@ -244,6 +266,8 @@ def make_synthetic_buildings(root: str, num_train: int = 160, num_val: int = 40,
     import tifffile
     settings = dict(num_train=num_train, num_val=num_val, num_test=num_test, size=size,
                     seed=seed, look=look, looks=looks, version=1)
+    if sar_cell != 1:  # (absent at 1: data written before the option stays valid)
+        settings['sar_cell'] = sar_cell
     stamp = osp.join(root, 'synthetic_buildings.json')
     if not overwrite and osp.isfile(stamp):
         with open(stamp) as f:
@@ -260,7 +284,8 @@ def make_synthetic_buildings(root: str, num_train: int = 160, num_val: int = 40,
             sid = f'{split}_{i:04d}'
             scene = draw_scene(rng, size)
             tifffile.imwrite(osp.join(root, 'sar', sid + '.tif'),
-                             np.moveaxis(render_sar(scene, rng, look, looks=looks), -1, 0),
+                             np.moveaxis(render_sar(scene, rng, look, looks=looks,
+                                                    sar_cell=sar_cell), -1, 0),
                              photometric='minisblack', planarconfig='separate')
             cv2.imwrite(osp.join(root, 'optical', sid + '.png'),
                         render_optical(scene, rng)[..., ::-1])  # cv2 writes BGR

@@ -220,7 +220,8 @@ TABLES = {
             'finetune': '51.34 (T2)', 'dml': '49.67 (T2)', 'skd': '33.49 (T2)',
             'k1': 'split study: chart only', 'k2': 'split study: chart only',
             'k4': 'split study: chart only', 'unet': '50.52 (UNet, T1)'},
-        cpu=dict(size=64, looks=1.0, arch='b0', batch=8, num_train=400, num_test=500,
+        cpu=dict(size=64, looks=1.0, sar_cell=1, arch='b0', batch=8, num_train=400,
+                 num_test=500,
                  teacher_iters=2000, iters=600, min_test=300,
                  est_step_s=0.24, est_teacher_step_s=0.15, est_overhead_s=25),
         full=dict(dataset='spacenet6', arch=None, batch=8, teacher_epochs=200,
@@ -730,7 +731,7 @@ def report(ctx, res):
     common.write_json(osp.join(args.results_dir, 'results.json'), res)
     text = with_figures(osp.dirname(args.readme) if args.readme else args.results_dir)
     if args.readme:
-        common.update_readme(args.readme, args.table, text)
+        common.update_readme(args.readme, args.block, text)
     print('\n' + text)
     return text
 
@@ -942,6 +943,11 @@ def parse_args(argv=None):
                    help='--full det-kd: folds (VEDAI default 1..5, as the study)')
     p.add_argument('--size', type=int, help='scene side (px) of the synthetic data')
     p.add_argument('--looks', type=float, help='disoptnet: SAR speckle looks')
+    p.add_argument('--sar-cell', type=int,
+                   help='disoptnet: SAR resolution cell in optical pixels (default 1; 2: '
+                   'the SAR image at half the optical resolution)')
+    p.add_argument('--tag', help='a named variant of the table: its own work dir, results '
+                   'dir (<results_dir>_<tag>) and README block (evidence:<table>_<tag>)')
     p.add_argument('--arch', choices=sorted(STAGES), help='disoptnet: EfficientNet')
     p.add_argument('--num-train', type=int, help='training scenes')
     p.add_argument('--num-test', type=int, help='test scenes')
@@ -969,6 +975,11 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     table = TABLES[args.table]
     suffix = '_full' + (f'_{args.dataset}' if args.dataset else '') if args.full else ''
+    if args.tag:
+        if not args.tag.replace('-', '').replace('_', '').isalnum():
+            p.error(f'--tag {args.tag!r}: letters, digits, - and _ only')
+        suffix += '_' + args.tag
+    args.block = args.table + ('_' + args.tag if args.tag else '')
     args.work_dir = osp.abspath(args.work_dir or osp.join(
         REPO, 'work_dirs', 'evidence', args.table + suffix))
     args.results_dir = osp.abspath(args.results_dir or osp.join(
@@ -984,8 +995,8 @@ def setup(args):
     """The table, its scale (with the command line's changes), data, folds, rows."""
     table = TABLES[args.table]
     scale = dict(table['full' if args.full else 'cpu'])
-    for k in ('size', 'looks', 'arch', 'num_train', 'num_test', 'iters', 'teacher_iters',
-              'epochs', 'teacher_epochs'):
+    for k in ('size', 'looks', 'sar_cell', 'arch', 'num_train', 'num_test', 'iters',
+              'teacher_iters', 'epochs', 'teacher_epochs'):
         if getattr(args, k) is not None:
             scale[k] = getattr(args, k)
     ctx = dict(args=args, table=table, scale=scale,
@@ -998,11 +1009,15 @@ def setup(args):
                                  f'EfficientNet-B3, {scale["teacher_epochs"]} teacher / '
                                  f'{scale["epochs"]} student epochs (SGD, the authors\')')
         else:
+            cell = scale.get('sar_cell', 1)
             ctx['data_root'] = osp.abspath(args.data_root or osp.join(
                 REPO, 'data', f'synthetic_buildings_{scale["size"]}px_looks'
-                f'{scale["looks"]:g}_{scale["num_train"]}-{scale["num_test"]}'))
+                f'{scale["looks"]:g}' + (f'_cell{cell}' if cell != 1 else '') +
+                f'_{scale["num_train"]}-{scale["num_test"]}'))
+            sar = f'SAR {scale["looks"]:g} look' + (
+                f', SAR resolution cell {cell} × {cell} optical pixels' if cell != 1 else '')
             ctx['scale_text'] = (
-                f'synthetic buildings at {scale["size"]} px (SAR {scale["looks"]:g} look), '
+                f'synthetic buildings at {scale["size"]} px ({sar}), '
                 f'{scale["num_train"]} training / {scale["num_test"]} test scenes, '
                 f'EfficientNet-{scale["arch"].upper()}, batch {scale["batch"]}, teacher '
                 f'{scale["teacher_iters"]} / students {scale["iters"]} iterations, '
@@ -1080,7 +1095,8 @@ def make_data(ctx):
     if ctx['dataset'] == 'synthetic' and ctx['table']['track'] == 'seg':
         from mmkd.datasets.synthetic_buildings import make_synthetic_buildings
         make_synthetic_buildings(root, scale['num_train'], 8, scale['num_test'],
-                                 scale['size'], seed=0, looks=scale['looks'])
+                                 scale['size'], seed=0, looks=scale['looks'],
+                                 sar_cell=scale.get('sar_cell', 1))
     elif ctx['dataset'] == 'synthetic':
         from mmkd.datasets.synthetic_det import make_synthetic_det
         make_synthetic_det(root, scale['num_train'], scale['num_test'], scale['size'],

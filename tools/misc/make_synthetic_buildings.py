@@ -29,6 +29,9 @@ def main():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--looks', type=float, default=2.0,
                         help='SAR speckle looks (1 = strongest speckle)')
+    parser.add_argument('--sar-cell', type=int, default=1,
+                        help='SAR resolution cell in optical pixels (> 1: a coarser SAR '
+                        'image than the optical one)')
     parser.add_argument('--overwrite', action='store_true')
     parser.add_argument('--spacenet6-layout', action='store_true',
                         help='write a SpaceNet 6 layout miniature instead')
@@ -41,7 +44,7 @@ def main():
         return
     root = make_synthetic_buildings(args.out, args.num_train, args.num_val, args.num_test,
                                     args.size, args.seed, looks=args.looks,
-                                    overwrite=args.overwrite)
+                                    overwrite=args.overwrite, sar_cell=args.sar_cell)
     print(f'SYNTHETIC building benchmark in {root}')
 
 
