@@ -1,3 +1,4 @@
 from .connectors import ConvConnector, LinearConnector
+from .token_to_map import TokenToMapConnector
 
-__all__ = ['ConvConnector', 'LinearConnector']
+__all__ = ['ConvConnector', 'LinearConnector', 'TokenToMapConnector']

@@ -3,12 +3,14 @@
 One training step, top to bottom (:meth:`Distiller.loss`):
 
 1. route: each model takes its modality from the batch (``inputs['sar']``, or the one
-   tensor for classic compression KD);
+   tensor for classic compression KD); a teacher's ``input_adapter`` maps
+   that modality's bands to the channels it expects (``mmkd.BandAdapter``);
 2. teachers: frozen ones run in eval mode under ``no_grad`` (optionally in bf16/fp16
    autocast and channels-last), or their stored outputs are read from a teacher cache;
    taps record their features;
 3. student: its own ``loss`` forward gives its task losses; taps record its features;
-4. connectors adapt student features to the teachers' shapes;
+4. connectors adapt student features to the teachers' shapes (and may turn a ViT
+   teacher's tokens into a map at the student's size, ``mmkd.TokenToMapConnector``);
 5. losses read taps/connector outputs by name, each weighted and scheduled;
 6. everything is returned as one dict of ``loss*`` keys that mmengine logs and sums,
    after a check that each is finite (before any backward pass or optimizer step).
@@ -86,12 +88,20 @@ class Distiller(BaseModel):
             ``channels_last`` (bool: weights and input in channels-last memory format)
             and ``cache=dict(dir=...)`` (read the teacher's outputs from a cache made by
             ``tools/misc/cache_teacher.py`` instead of running it; see
-            ``teacher_cache.py``).
+            ``teacher_cache.py``). ``input_adapter`` (a module config, e.g.
+            ``dict(type='mmkd.BandAdapter', in_channels=1, bands=[0, 0, 0])``) maps the
+            bands of the modality it reads to the channels it was built for (an RGB
+            teacher on grey EO or on SAR); it runs on the routed, normalised input. A
+            learnable one only on a trainable teacher (a frozen one has no gradient).
         teachers (dict, optional): Several teachers by name, each as ``teacher``.
         taps (dict): Feature name -> ``'<model>.<module path>'`` (see ``taps.py``).
         connectors (dict, optional): Name -> connector config with ``source`` (a tap)
             and optional ``like`` (a tap whose spatial size the output takes). Its
-            output is a feature under its own name.
+            output is a feature under its own name. ``source`` is normally a student
+            tap; it may be a teacher's (``mmkd.TokenToMapConnector`` turns a ViT
+            teacher's tokens into a map at the student's size). A connector with a
+            ``bind_source(tap, model, path)`` method is given its source tap, model and
+            module path at build (to name the tap in errors, read the model's layout).
         losses (dict): Name -> loss config with ``inputs`` (the loss's forward argument
             -> a feature name, or a list of names for losses over several layers, which
             then receive a list) and optional ``schedule=dict(begin, end, warmup)`` in
@@ -164,6 +174,7 @@ class Distiller(BaseModel):
         self.teacher_caches: Dict[str, TeacherCache] = {}
         self.teacher_hashes: Dict[str, str] = {}  # frozen teachers' weights at build
         self.check_finite = check_finite
+        self.input_adapters = nn.ModuleDict()  # teacher name -> its input adapter
         for name, cfg in teachers.items():
             self._add_teacher(name, dict(cfg))
 
@@ -183,6 +194,9 @@ class Distiller(BaseModel):
                 raise ValueError(f'connector {name!r} has the name of a tap')
             self.connectors[name] = MODELS.build(cfg)
             self.connector_io[name] = (source, like)
+            if hasattr(self.connectors[name], 'bind_source'):
+                tap = self.recorder.taps[source]
+                self.connectors[name].bind_source(source, models[tap.model], tap.path)
 
         features = set(self.recorder.taps) | set(self.connectors)
         self.losses = nn.ModuleDict()
@@ -226,7 +240,7 @@ class Distiller(BaseModel):
     # ------------------------------------------------------------------ teachers
     def _add_teacher(self, name: str, cfg: dict) -> None:
         known = {'model', 'checkpoint', 'input', 'trainable', 'task_loss_weight', 'amp',
-                 'channels_last', 'cache'}
+                 'channels_last', 'cache', 'input_adapter'}
         if 'model' not in cfg or set(cfg) - known:
             raise KeyError(f"teacher {name!r}: expected keys {sorted(known)} ('model' "
                            f'required), got {sorted(cfg)}')
@@ -241,6 +255,8 @@ class Distiller(BaseModel):
             self._add_cached_teacher(name, cfg, what)
             return
         model, _, _ = build_model(cfg['model'], what)
+        if cfg.get('input_adapter'):
+            self._add_input_adapter(name, cfg, model, what)
         if trainable:
             if cfg.get('checkpoint'):
                 load_weights_strict(model, cfg['checkpoint'], what)
@@ -255,6 +271,33 @@ class Distiller(BaseModel):
             self._frozen_teachers[name] = model
             self.teacher_hashes[name] = state_hash(model.state_dict())
         self.teacher_cfgs[name] = cfg
+
+    def _add_input_adapter(self, name: str, cfg: dict, model: nn.Module, what: str) -> None:
+        adapter = MODELS.build(dict(cfg['input_adapter']))
+        if getattr(adapter, 'modality', None) is None:
+            adapter.modality = cfg.get('input')
+        if not cfg.get('trainable', False) and any(
+                p.requires_grad for p in adapter.parameters()):
+            raise ValueError(f'{what}: its input_adapter has trainable parameters, but a '
+                             f'frozen teacher runs under no_grad, so they would never be '
+                             f'trained; use a fixed adapter (learnable=False) or '
+                             f'trainable=True')
+        expects = _input_channels(model)
+        out = getattr(adapter, 'out_channels', None)
+        if expects is not None and out is not None and out != expects:
+            raise ValueError(f'{what}: its input_adapter gives {out} channels, but the '
+                             f"teacher's first convolution takes {expects}; give the "
+                             f'adapter {expects} output channels (bands / weights rows)')
+        self.input_adapters[name] = adapter
+
+    def _teacher_input(self, name: str, inputs: Inputs) -> torch.Tensor:
+        """What teacher ``name`` reads: its modality, through its input adapter."""
+        x = self.route(inputs, self.teacher_cfgs[name].get('input'), f'teacher {name!r}')
+        if name in self.input_adapters:
+            frozen = name in self._frozen_teachers
+            with torch.no_grad() if frozen else nullcontext():
+                x = self.input_adapters[name](x)
+        return x
 
     def _add_cached_teacher(self, name: str, cfg: dict, what: str) -> None:
         cache_cfg = dict(cfg['cache'])
@@ -312,7 +355,7 @@ class Distiller(BaseModel):
         """Run frozen teacher ``name`` as a training step does and return what its taps
         that a loss or connector reads record (tap name -> one value per module call);
         the teacher cache tool stores these."""
-        x = self.route(inputs, self.teacher_cfgs[name].get('input'), f'teacher {name!r}')
+        x = self._teacher_input(name, inputs)
         with self.recorder.recording():
             self._run_frozen_teacher(name, x, data_samples)
         records = self.recorder.records
@@ -374,9 +417,8 @@ class Distiller(BaseModel):
     def loss(self, inputs: Inputs, data_samples: Optional[List[BaseDataElement]] = None
              ) -> Dict[str, torch.Tensor]:
         student_inputs = self.route(inputs, self.student_input, 'student')
-        teacher_inputs = {name: self.route(inputs, cfg.get('input'), f'teacher {name!r}')
-                          for name, cfg in self.teacher_cfgs.items()
-                          if name not in self.teacher_caches}
+        teacher_inputs = {name: self._teacher_input(name, inputs)
+                          for name in self.teacher_cfgs if name not in self.teacher_caches}
         losses = {}
         with self.recorder.recording():
             for name in self._frozen_teachers:
@@ -520,6 +562,15 @@ def _float32(x):
     if isinstance(x, (list, tuple)):
         return type(x)(_float32(v) for v in x)
     return x
+
+
+def _input_channels(model: nn.Module) -> Optional[int]:
+    """The channels a model's first convolution takes (a ResNet stem, a ViT's patch
+    embedding); None when it has none."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            return m.in_channels
+    return None
 
 
 def _spatial_size(x: torch.Tensor):
