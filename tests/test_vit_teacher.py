@@ -294,3 +294,28 @@ def test_conv_connector_still_refuses_tokens():
     """The student side: a ConvConnector given tokens says what it expects."""
     with pytest.raises(ValueError, match=r'expects \(N, 32, H, W\)'):
         ConvConnector(32, 16)(torch.randn(2, 17, 32))
+
+
+@pytest.mark.parametrize('config,eo_bands', [
+    ('dinov2-s_resnet18_cifar10_eo2simsar.py', 3), ('dinov2-s_resnet18_mavoc.py', 1)])
+def test_shipped_config_steps_with_a_random_dinov2_teacher(tmp_path, config, eo_bands):
+    """The worked configs as shipped (random teacher weights in place of DINOv2's): the
+    16x16 token grid lands on layer3's 12x12 and the step is finite."""
+    import os.path as osp
+
+    from conftest import REPO
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'foundation_teacher', config))
+    model_cfg = cfg.model.to_dict()
+    model_cfg['teacher']['checkpoint'] = save(model_cfg['teacher']['model'],
+                                              tmp_path / 'dinov2.pth')
+    torch.manual_seed(0)
+    d = Distiller(**{k: v for k, v in model_cfg.items() if k != 'type'})
+    assert d.connectors['t_map'].num_prefix_tokens == 1
+    d.train()
+    data = d.data_preprocessor(paired_batch(n=2, eo_bands=eo_bands, sar_bands=1,
+                                            eo_size=224, sar_size=48), True)
+    losses = d(**data, mode='loss')
+    assert torch.isfinite(losses['loss_feat']) and losses['loss_feat'] > 0
+    losses['loss_feat'].backward()
+    assert d.student.backbone.conv1.weight.grad.abs().sum() > 0
