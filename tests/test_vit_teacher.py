@@ -231,6 +231,9 @@ def test_distiller_step_with_a_vit_teacher_reaches_connector_and_student(tmp_pat
     conv = d.connectors['s_proj'].conv.conv
     assert conv.weight.grad is not None and conv.weight.grad.abs().sum() > 0
     assert d.student.backbone.conv1.weight.grad.abs().sum() > 0
+    # the teacher cache tool's path reads the teacher through the same adapter
+    feats = d.teacher_features('teacher', data['inputs'])
+    assert feats['t_tokens'][0].shape == (4, 1 + 16, EMBED)
     # and it trains: an optimizer step through the runner's entry point
     optim = build_optim_wrapper(d, dict(optimizer=dict(type='SGD', lr=0.05)))
     before = d.student.backbone.conv1.weight.detach().clone()
@@ -253,6 +256,28 @@ def test_teacher_side_projection_to_the_student_width_is_trained(tmp_path):
     proj = d.connectors['t_map'].proj[0]
     assert proj.weight.grad is not None and proj.weight.grad.abs().sum() > 0
     assert d.student.backbone.conv1.weight.grad.abs().sum() > 0
+
+
+def test_a_learnable_adapter_trains_with_a_trainable_teacher():
+    """Only a teacher that runs with gradients can train its input adapter."""
+    torch.manual_seed(0)
+    student = tiny_classifier(width=8, in_channels=2)
+    student.pop('data_preprocessor')
+    d = Distiller(
+        student=student, student_input='sar',
+        teacher=dict(model=tiny_vit(), input='eo', trainable=True, task_loss_weight=0,
+                     input_adapter=dict(type='mmkd.BandAdapter', in_channels=1,
+                                        bands=[0, 0, 0], learnable=True)),
+        taps=dict(t_tokens='teacher.backbone.ln1', s_feat='student.backbone.layer2'),
+        connectors=dict(t_map=dict(type='mmkd.TokenToMapConnector', source='t_tokens',
+                                   like='s_feat', in_channels=EMBED, out_channels=16)),
+        losses=dict(feat=dict(type='mmkd.FeatureMSELoss',
+                              inputs=dict(student='s_feat', teacher='t_map'))),
+        data_preprocessor=preprocessor())
+    losses = d(**d.data_preprocessor(paired_batch(), True), mode='loss')
+    losses['loss_feat'].backward()
+    assert d.input_adapters['teacher'].weight.grad.abs().sum() > 0
+    assert 'input_adapters.teacher.weight' in d.state_dict()
 
 
 def test_distiller_band_errors(tmp_path):
