@@ -22,6 +22,9 @@ from mmkd.models.losses import DeFeatLoss, PDFDistilLoss, QFLSoftTargetLoss
 CFG = osp.join(REPO, 'configs', 'det_kd')
 CELLS = ['hard+soft', 'hard+mse', 'hard+pdf', 'hard+defeat', 'soft', 'soft+mse',
          'soft+pdf', 'soft+defeat']
+# the other feature losses (CWD, PKD, MGD, FGD): one leaf each on the synthetic pair, not
+# part of the measured grid; no adaptation convs (MGD and FGD own their layers)
+OTHER_CELLS = ['hard+cwd', 'hard+pkd', 'hard+mgd', 'hard+fgd']
 
 
 @pytest.fixture(autouse=True)
@@ -540,10 +543,12 @@ def test_det_kd_configs_parse_and_the_grid_is_complete():
                            ('voc/', 'r50-pafpn_r18-fpn_voc0712')):
         for cell in CELLS:
             assert f'{prefix}kd_{cell}_{suffix}.py' in names
+    for cell in OTHER_CELLS:
+        assert f'kd_{cell}_r50-pafpn_r18-fpn_synthetic-det.py' in names
     # each cell is one method base (_base_/methods/<cell>.py) that every folder's leaf
     # moves into its distiller (model = _base_.pop('method'))
     methods = {cell: Config.fromfile(osp.join(CFG, '_base_', 'methods', f'{cell}.py'))
-               .method.to_dict() for cell in CELLS}
+               .method.to_dict() for cell in CELLS + OTHER_CELLS}
     for path in all_det_configs():
         if '_base_' in path:
             continue
@@ -570,7 +575,8 @@ def test_det_kd_configs_parse_and_the_grid_is_complete():
         assert (dropped == dict(loss_cls=0.)) == soft, path
         assert ('soft' in model.losses) == ('soft' in cell), path
         feature = cell.split('+')[1] if '+' in cell and cell != 'hard+soft' else None
-        assert len(model.get('connectors', {})) == (5 if feature else 0), path
+        adapted = feature in ('mse', 'pdf', 'defeat')
+        assert len(model.get('connectors', {})) == (5 if adapted else 0), path
         if feature == 'mse':
             weights = [model.losses[f'mse_p{lvl}'].loss_weight for lvl in range(3, 8)]
             assert sum(weights) == pytest.approx(5.0)
@@ -631,6 +637,37 @@ def test_study_cell_computes_its_losses(tmp_path):
     # soft cell: the hard classification loss is weighted 0 on the distiller
     assert sum(float(v) for v in losses['student.loss_cls']) == 0.0
     assert all(math.isfinite(float(v)) for k, v in losses.items() if k.startswith('loss_'))
+
+
+@pytest.mark.parametrize('cell', OTHER_CELLS)
+def test_other_feature_loss_cells_compute_their_losses(cell, tmp_path):
+    """CWD, PKD, MGD and FGD in the distiller on the synthetic pair: each cell's losses
+    are computed on a batch (FGD reads the boxes), finite, and train the student and the
+    losses' own layers, never the teacher."""
+    from mmkd.registry import MODELS
+    ckpt = save_teacher(osp.join(CFG, 'retinanet_r50-pafpn_synthetic-det_teacher.py'),
+                        str(tmp_path / 't.pth'))
+    cfg = Config.fromfile(osp.join(CFG, f'kd_{cell}_r50-pafpn_r18-fpn_synthetic-det.py'))
+    cfg.model.teacher.checkpoint = ckpt
+    torch.manual_seed(0)
+    distiller = MODELS.build(cfg.model)
+    distiller.train()
+    losses = distiller.loss(torch.randn(2, 3, 64, 64),
+                            det_samples([[[8, 8, 40, 40]], []], size=64))
+    name = cell.split('+')[1]
+    ours = {k: v for k, v in losses.items() if k.startswith(f'loss_{name}')}
+    expect = {'cwd': {'loss_cwd'}, 'pkd': {'loss_pkd'},
+              'mgd': {f'loss_mgd_p{lvl}' for lvl in range(3, 8)},
+              'fgd': {f'loss_fgd_p{lvl}.{term}' for lvl in range(3, 8)
+                      for term in ('fg', 'bg', 'attention', 'global')}}[name]
+    assert set(ours) == expect
+    assert all(torch.isfinite(v).all() for v in ours.values())
+    sum(ours.values()).backward()
+    assert all(p.grad is None for t in distiller.teachers.values() for p in t.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in distiller.student.neck.parameters())
+    for pname, p in distiller.losses.named_parameters():
+        assert p.grad is not None, pname
 
 
 def run_tool(args, cwd, env=None, timeout=300):

@@ -62,6 +62,10 @@ CASES = {
                                lambda: (_feats(0), _feats(1), {})),
     'CCLoss': (dict(type='mmkd.CCLoss', student_channels=C, teacher_channels=C,
                     embed_channels=8), lambda: (_logits(0), _logits(1), {})),
+    'CWDLoss': (dict(type='mmkd.CWDLoss', tau=4.0), lambda: (_feats(0), _feats(1), {})),
+    'PKDLoss': (dict(type='mmkd.PKDLoss'), lambda: (_feats(0), _feats(1), {})),
+    'MGDLoss': (dict(type='mmkd.MGDLoss', student_channels=8, teacher_channels=8),
+                lambda: (_feats(0), _feats(1), {})),
 }
 
 

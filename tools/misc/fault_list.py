@@ -186,6 +186,26 @@ def shape_mismatch(tmp):
     d(**d.data_preprocessor(cls_batch(), True), mode='loss')
 
 
+@fault('dense feature loss (CWD, PKD) given maps of other channels',
+       expect=(r'^ValueError', r"loss 'pkd' \(PKDLoss\)", r'mmkd\.ConvConnector'))
+def dense_loss_channels(tmp):
+    d = distiller(tmp, taps=dict(s='student.backbone.layer3', t='teacher.backbone.layer3'),
+                  losses=dict(pkd=dict(type='mmkd.PKDLoss',
+                                       inputs=dict(student='s', teacher='t'))))
+    d(**d.data_preprocessor(cls_batch(), True), mode='loss')
+
+
+@fault('MGD / FGD built for other channels than the tapped layers',
+       expect=(r'^ValueError', r"loss 'mgd' \(MGDLoss\)",
+               r'student_channels=64, teacher_channels=64 .* 32 and 64 channels'))
+def mgd_channels(tmp):
+    d = distiller(tmp, taps=dict(s='student.backbone.layer3', t='teacher.backbone.layer3'),
+                  losses=dict(mgd=dict(type='mmkd.MGDLoss', student_channels=64,
+                                       teacher_channels=64,
+                                       inputs=dict(student='s', teacher='t'))))
+    d(**d.data_preprocessor(cls_batch(), True), mode='loss')
+
+
 @fault('teacher reads a modality the batch lacks')
 def missing_modality(tmp):
     d = distiller(tmp, student_input='sar')

@@ -4,17 +4,21 @@ from .at_loss import ATLoss
 from .cc_loss import CCLoss
 from .cmkd_loss import CMKDLoss
 from .crd_loss import CRDLoss
+from .cwd_loss import CWDLoss
 from .dcm_loss import DCMLoss
 from .defeat_loss import DeFeatLoss
 from .dist_loss import DISTLoss
 from .dkd_loss import DKDLoss
 from .dml_loss import DMLLoss
 from .feature_mse_loss import FeatureMSELoss
+from .fgd_loss import FGDLoss
 from .fsp_loss import FSPLoss
 from .kd_loss import KDLoss
+from .mgd_loss import MGDLoss
 from .nst_loss import NSTLoss
 from .pairwise_similarity_loss import PairWiseSimilarityLoss
 from .pdf_distil_loss import PDFDistilLoss
+from .pkd_loss import PKDLoss
 from .pkt_loss import PKTLoss
 from .pseudo_label_seg_loss import PseudoLabelSegLoss
 from .qfl_soft_target_loss import QFLSoftTargetLoss
@@ -34,3 +38,4 @@ __all__ += ['QFLSoftTargetLoss', 'PDFDistilLoss', 'DeFeatLoss']
 __all__ += ['CMKDLoss']
 __all__ += ['PairWiseSimilarityLoss', 'SKDHolisticLoss', 'DMLLoss', 'PseudoLabelSegLoss']
 __all__ += ['DKDLoss', 'DISTLoss', 'ReviewKDLoss']
+__all__ += ['CWDLoss', 'PKDLoss', 'MGDLoss', 'FGDLoss']
