@@ -27,9 +27,18 @@ _CKPT_CACHE = {}
 
 def _fill_checkpoints(node, tmp_dir):
     """Give every teacher / member that names a checkpoint a freshly built one (one file
-    per distinct model config: many configs share a teacher)."""
+    per distinct model config: many configs share a teacher); mmdet's KD detector's
+    ``teacher_ckpt`` too (from its ``teacher_config``)."""
     from mmkd.models.distillers.model_config import build_model
     if isinstance(node, dict):
+        if 'teacher_config' in node and 'teacher_ckpt' in node:  # mmdet's KD detector (LD)
+            key = repr(node['teacher_config'])
+            if key not in _CKPT_CACHE:
+                model, _, _ = build_model(node['teacher_config'], 'config test')
+                path = str(tmp_dir / f'ckpt{len(_CKPT_CACHE)}.pth')
+                torch.save({'state_dict': model.state_dict()}, path)
+                _CKPT_CACHE[key] = path
+            node['teacher_ckpt'] = _CKPT_CACHE[key]
         if 'model' in node and 'checkpoint' in node:
             key = repr(node['model'])
             if key not in _CKPT_CACHE:

@@ -20,6 +20,7 @@ from mmkd.datasets.coco_annotations import explain_coco_errors
 from mmkd.models.distillers.model_config import load_weights_strict
 from mmkd.utils.export import is_distillation_config, student_config
 from mmkd.utils.launch import setup_cpu_distributed
+from mmkd.utils.mmdet_kd import is_mmdet_kd_config
 
 
 def parse_args():
@@ -54,6 +55,9 @@ def main():
             member = cfg.model.get('eval_model') or list(cfg.model.models)[-1]
         cfg = student_config(cfg, member=member)
         prefix = f'members.{member}.' if member else 'student.'
+    elif is_mmdet_kd_config(cfg):  # mmdet's KD detector (LD): its student, no teacher
+        cfg = student_config(cfg)
+        prefix = 'student.'
     else:
         prefix = 'student.'
     cfg.launcher = args.launcher

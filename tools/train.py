@@ -14,6 +14,7 @@ import mmkd  # noqa: F401  (registries, version checks, checkpoint loading)
 from mmkd.datasets.coco_annotations import explain_coco_errors
 from mmkd.engine.hooks.rng_state_hook import warn_unseeded_resume
 from mmkd.utils.launch import setup_cpu_distributed
+from mmkd.utils.mmdet_kd import check_teacher_ckpt
 
 
 def parse_args():
@@ -81,6 +82,7 @@ def check_resume_seed(cfg):
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    check_teacher_ckpt(cfg, args.config)  # mmdet's KD detector (LD): name the key
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     check_resume_seed(cfg)

@@ -76,11 +76,19 @@ def student_config(cfg: Config, scope: Optional[str] = None,
     """The runner config of the student alone, derived from a distillation config.
 
     Args:
-        cfg: A config whose ``model`` is an mmkd distiller.
+        cfg: A config whose ``model`` is an mmkd distiller, or mmdet's
+            ``KnowledgeDistillationSingleStageDetector`` (LD; its student becomes the
+            plain detector, see :mod:`mmkd.utils.mmdet_kd`).
         scope: The host library's scope; inferred from the student config when None.
         member: For a ``MutualDistiller``, the name of the model to export.
     """
     from mmkd.models.distillers.model_config import resolve_model_cfg
+    from mmkd.utils.mmdet_kd import is_mmdet_kd_config, plain_student_model_cfg
+    if is_mmdet_kd_config(cfg):  # mmdet's own KD detector (LD): the student is the model
+        out = copy.deepcopy(cfg)
+        out.model = plain_student_model_cfg(out.model)
+        out.default_scope = scope or 'mmdet'
+        return _without_distillation_runtime(out)
     if not is_distillation_config(cfg):
         return cfg
     out = copy.deepcopy(cfg)
@@ -113,6 +121,11 @@ def student_config(cfg: Config, scope: Optional[str] = None,
     if out.default_scope is None:
         raise ValueError('cannot tell which OpenMMLab library the student belongs to; '
                          'pass scope= (mmpretrain, mmdet or mmseg)')
+    return _without_distillation_runtime(out)
+
+
+def _without_distillation_runtime(out: Config) -> Config:
+    """Drop mmkd's hooks and imports and any resume / load_from of the run."""
     hooks = [h for h in out.get('custom_hooks', []) if not _is_mmkd_type(h)]
     out.custom_hooks = hooks
     imports = out.get('custom_imports')

@@ -156,6 +156,20 @@ def missing_checkpoint(tmp):
                                 checkpoint=osp.join(tmp, 'nope.pth')))
 
 
+@fault("LD (mmdet's KD detector): teacher_ckpt missing",
+       expect=(r'^FileNotFoundError: model\.teacher_ckpt: .*epoch_24\.pth\' does not exist',
+               r'python tools/train\.py \S*gfl_r50-pafpn_synthetic-det_teacher\.py',
+               r'--cfg-options model\.teacher_ckpt='))
+def ld_teacher_ckpt_missing(tmp):
+    from mmengine.config import Config
+
+    from mmkd.utils.mmdet_kd import check_teacher_ckpt  # what tools/train.py runs
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'det_kd', 'ld',
+                                   'ld_gfl_r50-pafpn_r18-fpn_synthetic-det.py'))
+    cfg.model.teacher_ckpt = osp.join(tmp, 'work_dirs', 'epoch_24.pth')
+    check_teacher_ckpt(cfg)
+
+
 @fault('teacher work dir with no checkpoint yet')
 def empty_work_dir(tmp):
     distiller(tmp, teacher=dict(model=classifier(width=16), checkpoint=tmp))

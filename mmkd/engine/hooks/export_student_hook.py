@@ -13,7 +13,9 @@ from mmkd.utils.export import save_student, student_config
 @HOOKS.register_module()
 class ExportStudentHook(Hook):
     """Writes the trained student next to the run when training ends (for a
-    ``MutualDistiller``, every model, in ``<out_dir>/<model name>/``).
+    ``MutualDistiller``, every model, in ``<out_dir>/<model name>/``; for mmdet's
+    ``KnowledgeDistillationSingleStageDetector``, LD, the detector without its teacher as
+    a plain mmdet ``GFL``, :mod:`mmkd.utils.mmdet_kd`).
 
     ``<work_dir>/<out_dir>/student.pth`` (a plain host-library checkpoint: student
     weights only, no teacher, no connectors) and ``student_config.py`` (the runner config
@@ -36,11 +38,16 @@ class ExportStudentHook(Hook):
     @master_only
     def after_train(self, runner) -> None:
         from mmkd.models.distillers.model_config import host_scope
+        from mmkd.utils.mmdet_kd import is_mmdet_kd_model
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if hasattr(model, 'export_members'):  # MutualDistiller: every model
             members = {n: m for n, (m, _) in model.export_members().items()}
         elif hasattr(model, 'student'):
             members = {None: model.student}
+        elif is_mmdet_kd_model(model):
+            # mmdet's KD detector (LD) is the student; its teacher is no sub-module, so
+            # its state dict is the student's (student_config makes it a plain GFL)
+            members = {None: model}
         else:
             print_log('ExportStudentHook: the model is not a distiller; nothing to export',
                       logger='current', level=30)
