@@ -12,6 +12,7 @@ from .dml_loss import DMLLoss
 from .feature_mse_loss import FeatureMSELoss
 from .fsp_loss import FSPLoss
 from .kd_loss import KDLoss
+from .multi_teacher_kd_loss import MultiTeacherKDLoss
 from .nst_loss import NSTLoss
 from .pairwise_similarity_loss import PairWiseSimilarityLoss
 from .pdf_distil_loss import PDFDistilLoss
@@ -34,3 +35,4 @@ __all__ += ['QFLSoftTargetLoss', 'PDFDistilLoss', 'DeFeatLoss']
 __all__ += ['CMKDLoss']
 __all__ += ['PairWiseSimilarityLoss', 'SKDHolisticLoss', 'DMLLoss', 'PseudoLabelSegLoss']
 __all__ += ['DKDLoss', 'DISTLoss', 'ReviewKDLoss']
+__all__ += ['MultiTeacherKDLoss']
