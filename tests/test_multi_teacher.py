@@ -286,15 +286,15 @@ def test_cache_with_two_teachers_matches_the_online_teachers(tmp_path, synthetic
     losses = dict(ens=dict(type='mmkd.MultiTeacherKDLoss', aggregation='mean_targets',
                            inputs=dict(student='s_logits', teacher=dict(a='t_a', b='t_b'))))
 
-    def distiller(cached):
+    def distiller(cached=()):
         torch.manual_seed(0)
         teachers = {k: dict(model=m, checkpoint=ckpt[k], **(
-            dict(cache=dict(dir=str(tmp_path / 'c'))) if cached else {}))
+            dict(cache=dict(dir=str(tmp_path / 'c'))) if k in cached else {}))
             for k, m in (('a', a), ('b', b))}
         return Distiller(student=tiny_classifier(width=8), teachers=teachers, taps=taps,
                          losses=losses)
 
-    online = distiller(False)
+    online = distiller()
     meta = write_teacher_cache(online, dataset_cfg(synthetic_sar_root), str(tmp_path / 'c'),
                                views=2, seed=1, batch_size=16)
     assert set(meta['teachers']) == {'a', 'b'}
@@ -302,7 +302,7 @@ def test_cache_with_two_teachers_matches_the_online_teachers(tmp_path, synthetic
     for k in ('a', 'b'):
         assert osp.isdir(tmp_path / 'c' / k)
         assert set(meta['teachers'][k]['taps']) == {'head.fc:output'}
-    cached = distiller(True)
+    cached = distiller(('a', 'b'))
     assert cached.frozen_teacher_names == [] and set(cached.teacher_caches) == {'a', 'b'}
     cached.student.load_state_dict(online.student.state_dict())
     ds = TeacherCacheDataset(dataset_cfg(synthetic_sar_root), str(tmp_path / 'c'))
@@ -317,6 +317,32 @@ def test_cache_with_two_teachers_matches_the_online_teachers(tmp_path, synthetic
     lc, lo = cached(**data, mode='loss'), online(**data, mode='loss')
     assert lc['loss_ens'].item() == pytest.approx(lo['loss_ens'].item(), rel=1e-3)
     assert lc['ens.weight_a'].item() == lo['ens.weight_a'].item() == 0.5
+    mixed = distiller(('b', ))  # one teacher from the cache, the other online
+    assert mixed.frozen_teacher_names == ['a'] and list(mixed.teacher_caches) == ['b']
+    mixed.student.load_state_dict(online.student.state_dict())
+    mixed.eval()
+    lm = mixed(**data, mode='loss')
+    assert lm['loss_ens'].item() == pytest.approx(lo['loss_ens'].item(), rel=1e-3)
+
+
+def test_cache_tool_config_reads_the_cache_for_every_teacher(tmp_path):
+    """tools/misc/cache_teacher.py caches all frozen teachers by default; the training
+    config it writes points each of them (or those named by --teacher) at the cache."""
+    import importlib.util
+
+    from conftest import REPO
+    path = osp.join(REPO, 'tools', 'misc', 'cache_teacher.py')
+    spec = importlib.util.spec_from_file_location('_cache_teacher_tool', path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/kd/mtkd-ensemble_resnet32x4+vgg13_resnet8x4_cifar10-noisy.py'))
+    out = tool.cached_config(cfg, str(tmp_path / 'c'), ['resnet32x4', 'vgg13'])
+    assert {n: t.cache.dir for n, t in out.model.teachers.items()} == {
+        'resnet32x4': str(tmp_path / 'c'), 'vgg13': str(tmp_path / 'c')}
+    assert out.train_dataloader.dataset.type == 'mmkd.TeacherCacheDataset'
+    one = tool.cached_config(cfg, str(tmp_path / 'c'), ['vgg13'])
+    assert 'cache' not in one.model.teachers.resnet32x4  # runs online
 
 
 # ---------------------------------------------------------------- export and resume
@@ -381,3 +407,36 @@ def test_two_teacher_run_exports_the_student_and_resumes_exactly(
     assert all(torch.equal(exported['state_dict'][k], v) for k, v in sb.items())
     text = (tmp_path / 'b' / 'student' / 'student_config.py').read_text()
     assert 'mmkd' not in text and 'teachers' not in text
+
+
+# ---------------------------------------------------------------- the shipped configs
+@pytest.mark.parametrize('config, sizes, teachers', [
+    ('configs/cmkd/mtkd-camkd_eo+simsar-teachers_resnet34_cifar10.py',
+     dict(eo=(3, 32), sar=(1, 48)), ('eo', 'sar')),
+    ('configs/kd/mtkd-ensemble_resnet32x4+vgg13_resnet8x4_cifar10-noisy.py',
+     dict(clean=(3, 32), noisy=(3, 32)), ('resnet32x4', 'vgg13')),
+])
+def test_shipped_configs_route_each_teacher_its_modality(config, sizes, teachers, tmp_path):
+    """The configs build with random teacher weights and take one loss step on a paired
+    batch of their modalities (EO 32 px and SAR 48 px; clean and noisy)."""
+    from conftest import REPO
+    from test_package import _fill_checkpoints
+
+    from mmkd.registry import MODELS
+    cfg = Config.fromfile(osp.join(REPO, config))
+    _fill_checkpoints(cfg.model, tmp_path)
+    torch.manual_seed(0)
+    d = MODELS.build(cfg.model)
+    assert sorted(d.teachers) == sorted(teachers)
+    seen = {}
+    for name, t in d.teachers.items():
+        t.backbone.register_forward_pre_hook(
+            lambda m, a, name=name: seen.__setitem__(name, tuple(a[0].shape[1:])))
+    g = torch.Generator().manual_seed(0)
+    inputs = {m: torch.randn(2, c, s, s, generator=g) for m, (c, s) in sizes.items()}
+    losses = d(inputs, _labelled([1, 7]), mode='loss')
+    for name in teachers:
+        c, s = sizes[cfg.model.teachers[name].input]
+        assert seen[name] == (c, s, s)
+        assert 0 <= losses[f'mtkd.weight_{name}'].item() <= 1
+    assert torch.isfinite(losses['loss_mtkd']) and losses['loss_mtkd'] > 0
