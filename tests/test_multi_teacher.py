@@ -142,6 +142,21 @@ def test_confidence_weights_by_hand():
         [0.665, 0.245, 0.090], abs=1e-3)
 
 
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize('aggregation', ['sum', 'mean_targets', 'confidence'])
+def test_finite_at_1e4_logits_and_in_bf16(aggregation, dtype):
+    """Saturated logits (+-1e4, what a diverging teacher hands over), also as bf16."""
+    g = torch.Generator().manual_seed(0)
+    s = (torch.randn(N, C, generator=g).sign() * 1e4).requires_grad_()
+    teachers = {k: (torch.randn(N, C, generator=g).sign() * 1e4).to(dtype)
+                for k in ('a', 'b', 'c')}
+    out = MultiTeacherKDLoss(aggregation)(s.to(dtype), teachers, _labelled(LABELS))
+    assert out['loss'].dtype == torch.float32 and torch.isfinite(out['loss'])
+    assert all(torch.isfinite(v) for v in out['log'].values())
+    out['loss'].backward()
+    assert torch.isfinite(s.grad).all()
+
+
 # ---------------------------------------------------------------- errors
 def test_loss_errors_name_teachers_and_class_counts():
     with pytest.raises(KeyError, match=r"weights name teacher 'sra', but the teachers it "
