@@ -539,6 +539,39 @@ def sar_db_in_db_mode(tmp):
         dict(type='mmkd.SARIntensityScale', mode='db', clip=(-25, 5))])[0]
 
 
+def two_teachers(tmp, sar_classes=4, **loss):
+    """An EO and a SAR teacher of one SAR student, one MultiTeacherKDLoss."""
+    from mmkd.models.distillers import Distiller
+    eo, sar = classifier(width=16, in_channels=3), classifier(width=16,
+                                                              num_classes=sar_classes)
+    loss.setdefault('inputs', dict(student='s_logits',
+                                   teacher=dict(eo='t_eo', sar='t_sar')))
+    return Distiller(
+        student=classifier(), student_input='sar',
+        teachers=dict(eo=dict(model=eo, input='eo', checkpoint=save_weights(
+                          eo, osp.join(tmp, 'eo.pth'))),
+                      sar=dict(model=sar, input='sar', checkpoint=save_weights(
+                          sar, osp.join(tmp, 'sar.pth')))),
+        taps=dict(s_logits='student.head.fc', t_eo='eo.head.fc', t_sar='sar.head.fc'),
+        losses=dict(mtkd=dict(type='mmkd.MultiTeacherKDLoss', **loss)))
+
+
+@fault('a multi-teacher loss names a teacher the distiller does not have',
+       expect=(r'^KeyError: ', r"names teacher 'optical'",
+               r"the distiller's teachers are \['eo', 'sar'\]"))
+def multi_teacher_unknown_teacher(tmp):
+    two_teachers(tmp, inputs=dict(student='s_logits',
+                                  teacher=dict(optical='t_eo', sar='t_sar')))
+
+
+@fault('teachers of one multi-teacher loss predict different numbers of classes',
+       expect=(r'^ValueError: ', r"teachers 'eo' \(4 classes\) and 'sar' \(6 classes\)"))
+def multi_teacher_class_counts(tmp):
+    d = two_teachers(tmp, sar_classes=6, aggregation='mean_targets')
+    d(dict(eo=torch.randn(2, 3, 32, 32), sar=torch.randn(2, 1, 32, 32)),
+      cls_batch()['data_samples'], mode='loss')
+
+
 def run(name, fn, short=False):
     """Provoke one fault: ``(message, where it was raised)``. ``short`` writes the
     temporary folder as ``...`` (the README's table)."""

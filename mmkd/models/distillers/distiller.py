@@ -104,8 +104,12 @@ class Distiller(BaseModel):
             module path at build (to name the tap in errors, read the model's layout).
         losses (dict): Name -> loss config with ``inputs`` (the loss's forward argument
             -> a feature name, or a list of names for losses over several layers, which
-            then receive a list) and optional ``schedule=dict(begin, end, warmup)`` in
-            iterations (in epochs with ``by_epoch=True``). Logged as ``loss_<name>``.
+            then receive a list, or a dict ``<teacher name>=<feature>`` for losses that
+            read one input per teacher, which then receive a dict) and optional
+            ``schedule=dict(begin, end, warmup)`` in iterations (in epochs with
+            ``by_epoch=True``). Logged as ``loss_<name>``; what a loss returns under
+            ``'log'`` (per-teacher weights) is logged as ``<name>.<key>`` and not added
+            to the total loss.
         student_input (str, optional): Modality key the student reads; None when the
             batch holds one tensor.
         student_loss_weight (float | dict | None): Multiplier of the student's task losses,
@@ -213,6 +217,7 @@ class Distiller(BaseModel):
                 raise KeyError(f'loss {name!r} reads {unknown}, which are neither taps nor '
                                f'connectors; features are {sorted(features)}')
             self.losses[name] = MODELS.build(cfg)
+            self._check_teacher_inputs(name, self.losses[name], inputs)
             params = inspect.signature(self.losses[name].forward).parameters
             missing = [p for p, v in params.items() if v.default is inspect.Parameter.empty
                        and v.kind is v.POSITIONAL_OR_KEYWORD and p not in inputs
@@ -236,6 +241,38 @@ class Distiller(BaseModel):
         self._unread_cached_taps = [t for n in self.teacher_caches
                                     for t in self.recorder.taps_of(n)
                                     if t not in self._read_taps[n]]
+
+    def _feature_model(self, feature: str) -> str:
+        """The model a feature is read from (a connector's: its source tap's)."""
+        if feature in self.connector_io:
+            feature = self.connector_io[feature][0]
+        return self.recorder.taps[feature].model
+
+    def _check_teacher_inputs(self, name: str, loss_fn: nn.Module, inputs: dict) -> None:
+        """Inputs a loss reads per teacher (its ``teacher_inputs``, e.g. a multi-teacher
+        loss's ``teacher=dict(eo='t_eo_logits', sar='t_sar_logits')``): each key must
+        be a teacher of the distiller and its feature must be read from that teacher.
+        The loss is then told the teacher names (``check_teachers``), so what it
+        configures per teacher is checked at build, not on the first batch."""
+        for arg in getattr(loss_fn, 'teacher_inputs', ()):
+            what = f'loss {name!r} ({type(loss_fn).__name__})'
+            f = inputs.get(arg)
+            if not isinstance(f, dict):
+                raise TypeError(f'{what} reads one input per teacher: give {arg}=dict('
+                                f'<teacher name>=<tap>, ...), got {arg}={f!r}')
+            for teacher, feature in f.items():
+                if teacher not in self.teacher_cfgs:
+                    raise KeyError(f'{what}: {arg}=dict({teacher}=...) names teacher '
+                                   f'{teacher!r}, but the distiller\'s teachers are '
+                                   f'{sorted(self.teacher_cfgs)}')
+                model = self._feature_model(feature)
+                if model != teacher:
+                    raise ValueError(f'{what}: {arg}=dict({teacher}={feature!r}) reads '
+                                     f'{feature!r}, a feature of {model!r}, not of teacher '
+                                     f'{teacher!r}')
+            check = getattr(loss_fn, 'check_teachers', None)
+            if check is not None:
+                check(list(f))
 
     # ------------------------------------------------------------------ teachers
     def _add_teacher(self, name: str, cfg: dict) -> None:
@@ -458,8 +495,7 @@ class Distiller(BaseModel):
             features[name] = out if isinstance(src, (list, tuple)) else out[0]
 
         for name, loss_fn in self.losses.items():
-            kwargs = {arg: features[f] if isinstance(f, str) else [features[x] for x in f]
-                      for arg, f in self.loss_inputs[name].items()}
+            kwargs = {arg: _gather(features, f) for arg, f in self.loss_inputs[name].items()}
             if not self._checked_shapes:
                 self._check_shapes(name, loss_fn, kwargs)
             if 'data_samples' in inspect.signature(loss_fn.forward).parameters:
@@ -475,6 +511,11 @@ class Distiller(BaseModel):
                     raise ValueError(f'loss {name!r} ({type(loss_fn).__name__}) reading '
                                      f'{self.loss_inputs[name]}: {e}') from e
             factor = _schedule_factor(self.loss_schedules[name], it, epoch)
+            if isinstance(value, dict) and 'log' in value:
+                value = dict(value)
+                losses.update(_logged_scalars(name, value.pop('log')))
+                if set(value) == {'loss'}:  # one loss term besides what is only logged
+                    value = value['loss']
             if isinstance(value, dict):
                 for k, v in value.items():
                     losses[f'loss_{name}.{k}' if not k.startswith('loss') else
@@ -548,8 +589,36 @@ class Distiller(BaseModel):
 
 
 def _names(f):
-    """A loss input names one feature or a list of features (multi-layer losses)."""
-    return [f] if isinstance(f, str) else list(f)
+    """A loss input names one feature, a list of features (multi-layer losses) or a dict
+    of them (one per teacher)."""
+    if isinstance(f, str):
+        return [f]
+    return list(f.values()) if isinstance(f, dict) else list(f)
+
+
+def _gather(features: dict, f):
+    """The value(s) of a loss input: a tensor, a list or a dict like the input's names."""
+    if isinstance(f, str):
+        return features[f]
+    if isinstance(f, dict):
+        return {k: features[x] for k, x in f.items()}
+    return [features[x] for x in f]
+
+
+def _logged_scalars(name: str, values: dict) -> dict:
+    """What a loss returns under ``'log'``: scalars logged as ``<loss name>.<key>``,
+    detached and not summed into the total loss. mmengine's ``parse_losses`` sums every
+    logged key that contains ``'loss'``, so such a key is refused."""
+    out = {}
+    for k, v in values.items():
+        key = f'{name}.{k}'
+        if 'loss' in key:
+            raise ValueError(f'loss {name!r} logs {k!r} as {key!r}, which contains '
+                             f"'loss': mmengine would add it to the total loss. Give the "
+                             f"loss a name without 'loss' (losses=dict(<name>=...))")
+        out[key] = v.detach() if isinstance(v, torch.Tensor) else torch.as_tensor(
+            float(v))
+    return out
 
 
 def _as_list(x):

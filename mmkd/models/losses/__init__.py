@@ -15,6 +15,7 @@ from .fgd_loss import FGDLoss
 from .fsp_loss import FSPLoss
 from .kd_loss import KDLoss
 from .mgd_loss import MGDLoss
+from .multi_teacher_kd_loss import MultiTeacherKDLoss
 from .nst_loss import NSTLoss
 from .pairwise_similarity_loss import PairWiseSimilarityLoss
 from .pdf_distil_loss import PDFDistilLoss
@@ -39,3 +40,4 @@ __all__ += ['CMKDLoss']
 __all__ += ['PairWiseSimilarityLoss', 'SKDHolisticLoss', 'DMLLoss', 'PseudoLabelSegLoss']
 __all__ += ['DKDLoss', 'DISTLoss', 'ReviewKDLoss']
 __all__ += ['CWDLoss', 'PKDLoss', 'MGDLoss', 'FGDLoss']
+__all__ += ['MultiTeacherKDLoss']
