@@ -6,21 +6,8 @@
 # classifier; pool scale 0.5, weight lambda_pa = 1), the authors' defaults. The authors'
 # pixel term divides a batch sum by H*W (8 images per GPU in their runs: 8x this
 # per-pixel mean). Holistic (adversarial) distillation: skd-holistic_*.py.
-_base_ = [
-    '../_base_/datasets/synthetic_buildings_sar_optical.py',
-    './_base_/models_effnet_unet.py',
-    './_base_/schedule_synthetic.py',
-    'mmseg::_base_/default_runtime.py',
-    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
-]
+_base_ = './_base_/distill_sar-from-optical_synthetic.py'
 model = dict(
-    type='mmkd.Distiller',
-    student=dict(_base_.sar_effnet_unet, data_preprocessor=_base_.sar_preprocessor),
-    student_input='sar',
-    teacher=dict(
-        model='{{ fileDirname }}/effnet-b3-unet_synthetic-buildings-optical_teacher.py',
-        checkpoint='work_dirs/effnet-b3-unet_synthetic-buildings-optical_teacher',
-        input='optical'),
     taps=dict(s_logits='student.decode_head.conv_seg',
               t_logits='teacher.decode_head.conv_seg',
               s_feat=dict(model='student', path='decode_head.conv_seg', io='input'),
@@ -29,5 +16,4 @@ model = dict(
         pixel_wise=dict(type='mmkd.KDLoss', temperature=1.0, loss_weight=10.0,
                         inputs=dict(student='s_logits', teacher='t_logits')),
         pair_wise=dict(type='mmkd.PairWiseSimilarityLoss', scale=0.5, loss_weight=1.0,
-                       inputs=dict(student='s_feat', teacher='t_feat'))),
-    data_preprocessor=_base_.paired_preprocessor)
+                       inputs=dict(student='s_feat', teacher='t_feat'))),)
