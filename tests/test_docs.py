@@ -34,6 +34,7 @@ API_PAGES = {
     'mmkd.engine.hooks': 'hooks',
     'mmkd.evaluation.metrics': 'evaluation',
     'mmkd.utils': 'utils',
+    'mmkd.testing': 'testing',
 }
 
 

@@ -273,8 +273,8 @@ def test_ld_run_exports_a_plain_gfl_and_hashes_the_teacher(tmp_path, teacher_fil
     from mmdet.registry import MODELS
     from mmengine.runner import Runner
 
-    from mmkd.datasets.synthetic_det import make_synthetic_det
     from mmkd.models.distillers.integrity import TeacherChangedError, state_hash
+    from mmkd.testing import make_synthetic_det
     data = make_synthetic_det(str(tmp_path / 'data'), num_train=4, num_val=1, size=64,
                               seed=3)
     cfg = Config.fromfile(LD_CFG)
