@@ -111,7 +111,7 @@ def test_synthetic_sar_is_deterministic_and_in_custom_dataset_layout(tmp_path):
 
 
 def test_student_config_drops_mmkd_parts():
-    from mmkd.utils.export import student_config
+    from mmkd.apis.export import student_config
     cfg = Config.fromfile(osp.join(REPO, 'configs/kd/kd_resnet34_resnet18-w32_synthetic-sar.py'))
     out = student_config(cfg)
     assert out.model.type == 'ImageClassifier'

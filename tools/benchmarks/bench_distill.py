@@ -216,7 +216,7 @@ def pair_config(args, work):
             t['amp'] = args.teacher_amp
         if args.channels_last:
             t['channels_last'] = True
-    from mmkd.utils import runner_model_cfg
+    from mmkd.apis import runner_model_cfg
     cfg.model = runner_model_cfg(cfg)  # every model below is built as the runner would
     return cfg
 
