@@ -193,6 +193,16 @@ DET_ROWS = [
         cell='soft+defeat'),
     row('hard+soft', 'hard + soft', _cell('hard+soft'), cost=1.6, optional=True,
         cell='hard+soft'),
+    # dense-prediction feature losses beyond the study (issue #14), each with its
+    # authors' settings; not in the study's tables, so no paper column
+    row('hard+cwd', 'hard + CWD (channel-wise distillation)', _cell('hard+cwd'),
+        cost=1.7, optional=True, cell='hard+cwd'),
+    row('hard+pkd', 'hard + PKD (Pearson imitation)', _cell('hard+pkd'), cost=1.7,
+        optional=True, cell='hard+pkd'),
+    row('hard+mgd', 'hard + MGD (masked generative)', _cell('hard+mgd'), cost=1.8,
+        optional=True, cell='hard+mgd'),
+    row('hard+fgd', 'hard + FGD (focal and global)', _cell('hard+fgd'), cost=1.9,
+        optional=True, cell='hard+fgd'),
 ]
 
 TABLES = {
