@@ -308,9 +308,10 @@ class Steps:
         with torch.no_grad():
             data = d.data_preprocessor(self.batch, True)
         for name in d.frozen_teacher_names:
-            x = d.route(data['inputs'], d.teacher_cfgs[name].get('input'), name)
+            teacher = d.get_teacher(name)
+            x = teacher.read(data['inputs'])
             t0 = time.perf_counter()
-            d._run_frozen_teacher(name, x, data['data_samples'])
+            teacher.features(x, data['data_samples'], d.recorder, x.device)
             self._teacher_time = time.perf_counter() - t0
 
     def timed(self, kind):
