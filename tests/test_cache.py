@@ -3,23 +3,21 @@ teacher, mismatches are errors, and a run trains from the cache without the teac
 import json
 import os
 import os.path as osp
+import subprocess
 import sys
 
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_classifier
+from conftest import REPO, tiny_classifier
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from test_end_to_end import KD, run_tool, shrink
 from test_paired_data import PATTERNS, write_challenge_layout
 
+from mmkd.apis import write_teacher_cache
+from mmkd.datasets import TeacherCacheDataset, TeacherCacheError
 from mmkd.models.distillers import Distiller
-from mmkd.models.distillers.teacher_cache import (
-    TeacherCacheDataset,
-    TeacherCacheError,
-    write_teacher_cache,
-)
 
 TAPS = dict(s_logits='student.head.fc', t_logits='teacher.head.fc',
             t_feat='teacher.backbone.layer4')
@@ -259,3 +257,17 @@ def test_options_for_the_wrapped_dataset_name_where_they_go(cache):
     with pytest.raises(TeacherCacheError, match=r'dataset\.dataset\.pipeline.*new cache'):
         TeacherCacheDataset(dataset_cfg(cache['data']), cache_dir=cache['dir'],
                             pipeline=RANDOM_PIPELINE)
+
+
+def test_cache_dataset_resolves_through_the_registry_without_model_code():
+    """``type='mmkd.TeacherCacheDataset'`` is found through mmkd.registry's locations
+    (``mmkd.datasets``), and finding it imports nothing from ``mmkd.models``."""
+    code = ('import sys\n'
+            'from mmkd.registry import DATASETS\n'
+            "cls = DATASETS.get('TeacherCacheDataset')\n"
+            "assert cls.__module__ == 'mmkd.datasets.teacher_cache_dataset', cls\n"
+            "models = [m for m in sys.modules if m.startswith('mmkd.models')]\n"
+            "assert not models, models\n")
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=REPO), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -23,6 +23,7 @@ pytest.importorskip(
 # The packages whose __all__ the API reference documents, and the page that does.
 API_PAGES = {
     'mmkd.models.distillers': 'distillers',
+    'mmkd.apis': 'apis',
     'mmkd.models.losses': 'losses',
     'mmkd.models.connectors': 'models',
     'mmkd.models.data_preprocessors': 'models',

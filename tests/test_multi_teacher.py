@@ -293,7 +293,8 @@ def test_single_teacher_kd_keys_unchanged(teacher_ckpt):
 def test_cache_with_two_teachers_matches_the_online_teachers(tmp_path, synthetic_sar_root):
     from test_cache import _save_weights, dataset_cfg
 
-    from mmkd.models.distillers.teacher_cache import TeacherCacheDataset, write_teacher_cache
+    from mmkd.apis import write_teacher_cache
+    from mmkd.datasets import TeacherCacheDataset
     a, b = tiny_classifier(width=16), tiny_classifier(width=8, depth=18)
     ckpt = dict(a=_save_weights(a, str(tmp_path / 'a.pth'), seed=0),
                 b=_save_weights(b, str(tmp_path / 'b.pth'), seed=1))

@@ -5,9 +5,11 @@ from .paired_cls_dataset import PairedClsDataset
 from .paired_coco_dataset import PairedCocoDataset
 from .paired_scene_dataset import PairedSceneWindowDataset
 from .paired_seg_dataset import PairedSegDataset
+from .teacher_cache_dataset import TeacherCacheDataset, TeacherCacheError
 from .transforms import *  # noqa: F401,F403
 
 __all__ = ['AnnotationFileError', 'ClassSubsetDataset', 'PairedClsDataset',
            'UnpairedSampleError']
 __all__ += ['PairedSegDataset', 'PairedSceneWindowDataset']
 __all__ += ['PairedCocoDataset']
+__all__ += ['TeacherCacheDataset', 'TeacherCacheError']

@@ -13,7 +13,7 @@ rounds after ``--warmup``), on one real batch of the pair's training data:
 - ``teacher``:   the frozen teacher's forward alone (no_grad, eval mode);
 - ``kd``:        the full mmkd distillation step (``Distiller.train_step``);
 - ``kd_cached``: the distillation step reading the teacher's outputs from a teacher
-                 cache (mmkd/models/distillers/teacher_cache.py) instead of running it;
+                 cache (mmkd/apis/teacher_cache.py) instead of running it;
 - ``razor``:     with ``--razor``, MMRazor 1.0.0's ``SingleTeacherDistill`` expressing
                  the same pair and loss (classification pairs);
 - ``teacher[V]``: with ``--teacher-variants``, the teacher's forward again under each
@@ -308,9 +308,10 @@ class Steps:
         with torch.no_grad():
             data = d.data_preprocessor(self.batch, True)
         for name in d.frozen_teacher_names:
-            x = d.route(data['inputs'], d.teacher_cfgs[name].get('input'), name)
+            teacher = d.get_teacher(name)
+            x = teacher.read(data['inputs'])
             t0 = time.perf_counter()
-            d._run_frozen_teacher(name, x, data['data_samples'])
+            teacher.features(x, data['data_samples'], d.recorder, x.device)
             self._teacher_time = time.perf_counter() - t0
 
     def timed(self, kind):
@@ -472,7 +473,8 @@ def make_cache(cfg, work, batch_size):
     import torch
     from mmengine.dataset import pseudo_collate
 
-    from mmkd.models.distillers.teacher_cache import TeacherCacheDataset, write_teacher_cache
+    from mmkd.apis import write_teacher_cache
+    from mmkd.datasets import TeacherCacheDataset
     from mmkd.registry import DATASETS, MODELS
     dataset = DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
     subset = torch.utils.data.Subset(dataset, range(batch_size))

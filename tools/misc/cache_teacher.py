@@ -6,7 +6,7 @@
 
 Runs each frozen teacher of the distillation CONFIG on K augmented views of every
 training sample (the config's own pipeline, seeded per sample and view so training can
-reproduce each view exactly; see mmkd/models/distillers/teacher_cache.py), stores what
+reproduce each view exactly; see mmkd/datasets/teacher_cache_dataset.py), stores what
 the config's teacher taps record as memory-mapped arrays in DIR, and writes
 DIR/train_config.py: CONFIG with the teacher reading the cache and the training set
 wrapped in ``mmkd.TeacherCacheDataset``. Train with
@@ -26,8 +26,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 import mmkd  # noqa: F401
-from mmkd.apis import runner_model_cfg
-from mmkd.models.distillers.teacher_cache import write_teacher_cache
+from mmkd.apis import runner_model_cfg, write_teacher_cache
 from mmkd.registry import DATASETS, MODELS
 
 

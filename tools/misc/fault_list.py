@@ -328,7 +328,7 @@ def cache_missing(tmp):
 
 def small_cache(tmp, flip_prob=0.5):
     """A 2-view teacher cache of 4 paired samples (SAR read by both models)."""
-    from mmkd.models.distillers.teacher_cache import write_teacher_cache
+    from mmkd.apis import write_teacher_cache
     root = write_pairs(osp.join(tmp, 'd'))
     d = distiller(tmp, student_input='sar', data_preprocessor=dict(
         type='mmkd.MultiModalDataPreprocessor', preprocessors=dict(
@@ -351,7 +351,7 @@ def cache_dataset(root, flip_prob=0.5):
 
 @fault('training pipeline changed since the teacher cache was made')
 def cache_pipeline_changed(tmp):
-    from mmkd.models.distillers.teacher_cache import TeacherCacheDataset
+    from mmkd.datasets import TeacherCacheDataset
     root = small_cache(tmp)
     ds = TeacherCacheDataset(cache_dataset(root, flip_prob=0.9), osp.join(tmp, 'cache'))
     for i in range(len(ds)):

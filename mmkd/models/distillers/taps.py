@@ -103,17 +103,18 @@ class TapRecorder:
         """The taps that read ``model``."""
         return {n: t for n, t in self.taps.items() if t.model == model}
 
-    def add(self, records: Dict[str, list]) -> None:
-        """Record values that did not come from a hook (a teacher's cached outputs)."""
-        for name, values in records.items():
-            self.records.setdefault(name, []).extend(values)
+    def records_of(self, model: str) -> Dict[str, list]:
+        """What the taps that read ``model`` recorded (tap name -> one value per call)."""
+        return {n: self.records[n] for n in self.taps_of(model) if n in self.records}
 
-    def features(self, skip=()) -> dict:
-        """name -> value (a list when the module ran several times). ``skip``: taps not
-        expected to record (a cached teacher's taps that no loss reads)."""
-        missing = [n for n in self.taps if n not in self.records and n not in skip]
+    def features(self, skip=(), records: Optional[Dict[str, list]] = None) -> dict:
+        """name -> value (a list when the module ran several times) of ``records``
+        (default: what the hooks recorded). ``skip``: taps not expected to record (a
+        cached teacher's taps that no loss reads)."""
+        records = self.records if records is None else records
+        missing = [n for n in self.taps if n not in records and n not in skip]
         if missing:
             where = {n: f'{self.taps[n].model}.{self.taps[n].path}' for n in missing}
             raise RuntimeError(f'taps {where} recorded nothing: those modules did not run '
                                f'in the forward pass used for distillation')
-        return {n: v[0] if len(v) == 1 else v for n, v in self.records.items()}
+        return {n: v[0] if len(v) == 1 else v for n, v in records.items()}
