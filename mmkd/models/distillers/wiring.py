@@ -27,6 +27,7 @@ import torch
 import torch.nn as nn
 
 from mmkd.registry import MODELS
+from ..losses.base import LossContract, loss_contract
 from .taps import TapRecorder
 
 _SCHEDULE_KEYS = {'begin', 'end', 'warmup', 'by_epoch'}
@@ -72,18 +73,19 @@ def scaled_losses(losses: dict, weight, prefix: str, factor: float = 1.0) -> dic
 
 
 # ----------------------------------------------------------------------- calling a loss
-def call_loss(loss_fn: nn.Module, kwargs: dict, data_samples):
+def call_loss(loss_fn: nn.Module, kwargs: dict, data_samples,
+              contract: Optional[LossContract] = None):
     """Call a loss on its inputs, adding the batch's ``data_samples`` when it takes them.
 
-    The one place that decides it. The decision is a probe of the loss's ``forward``
-    signature (:func:`_takes_data_samples`) until the losses state it themselves."""
-    if _takes_data_samples(loss_fn):
+    The one place that decides it, from the loss's contract
+    (:func:`mmkd.models.losses.loss_contract`: a :class:`~mmkd.models.losses.DistillLoss`
+    declares ``needs_data_samples``; a plain ``nn.Module`` is read once from its
+    ``forward``), read at build by :class:`Wiring`."""
+    if contract is None:
+        contract = loss_contract(loss_fn)
+    if contract.needs_data_samples:
         kwargs = dict(kwargs, data_samples=data_samples)
     return loss_fn(**kwargs)
-
-
-def _takes_data_samples(loss_fn: nn.Module) -> bool:
-    return 'data_samples' in inspect.signature(loss_fn.forward).parameters
 
 
 def _required_args(loss_fn: nn.Module) -> List[str]:
@@ -118,6 +120,7 @@ class Wiring:
         self.losses = nn.ModuleDict()
         self.loss_inputs: Dict[str, Dict[str, str]] = {}
         self.loss_schedules: Dict[str, Optional[dict]] = {}
+        self.loss_contracts: Dict[str, LossContract] = {}
         for name, cfg in (losses or {}).items():
             self._add_loss(name, dict(cfg))
         self._checked_shapes = False
@@ -149,6 +152,7 @@ class Wiring:
             raise KeyError(f'loss {name!r} reads {unknown}, which are neither taps nor '
                            f'connectors; features are {sorted(features)}')
         loss_fn = self.losses[name] = MODELS.build(cfg)
+        self.loss_contracts[name] = loss_contract(loss_fn, name)
         self._check_teacher_inputs(name, loss_fn, inputs)
         missing = [p for p in _required_args(loss_fn) if p not in inputs]
         if missing:
@@ -169,7 +173,7 @@ class Wiring:
         be a teacher of the distiller and its feature must be read from that teacher.
         The loss is then told the teacher names (``check_teachers``), so what it
         configures per teacher is checked at build, not on the first batch."""
-        for arg in getattr(loss_fn, 'teacher_inputs', ()):
+        for arg in self.loss_contracts[name].teacher_inputs:
             what = f'loss {name!r} ({type(loss_fn).__name__})'
             f = inputs.get(arg)
             if not isinstance(f, dict):
@@ -227,11 +231,11 @@ class Wiring:
     def _loss_value(self, name: str, loss_fn: nn.Module, features: dict, data_samples):
         kwargs = {arg: _gather(features, f) for arg, f in self.loss_inputs[name].items()}
         if self._checked_shapes:
-            return call_loss(loss_fn, kwargs, data_samples)
+            return call_loss(loss_fn, kwargs, data_samples, self.loss_contracts[name])
         # the first batch: an input error names the loss and what it reads
         self._check_shapes(name, loss_fn, kwargs)
         try:
-            return call_loss(loss_fn, kwargs, data_samples)
+            return call_loss(loss_fn, kwargs, data_samples, self.loss_contracts[name])
         except ValueError as e:
             if type(e) is not ValueError:  # a specific error type stays as is
                 raise
@@ -240,7 +244,7 @@ class Wiring:
 
     def _check_shapes(self, name: str, loss_fn: nn.Module, kwargs: dict) -> None:
         """On the first batch: inputs a loss compares element-wise must match in shape."""
-        pair = getattr(loss_fn, 'same_shape', None)
+        pair = self.loss_contracts[name].same_shape
         if not pair:
             return
         a, b = (_as_list(kwargs[p]) for p in pair)
