@@ -58,3 +58,13 @@ PARAM_SCHEDULERS = Registry(
 METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['mmkd.evaluation'])
 EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['mmkd.evaluation'])
 
+
+def type_name(cfg) -> str:
+    """A config's type without its scope (``'mmkd.PairedResize'`` -> ``'PairedResize'``;
+    a class as type: its name); for anything but a dict (a built transform), the name of
+    its class."""
+    if not isinstance(cfg, dict):
+        return type(cfg).__name__
+    t = cfg.get('type', '')
+    return str(t).split('.')[-1] if isinstance(t, str) else getattr(t, '__name__', '')
+

@@ -51,7 +51,7 @@ def teacher_ckpt(tmp_path):
 
 @pytest.fixture(scope='session')
 def synthetic_sar_root(tmp_path_factory):
-    from mmkd.datasets.synthetic_sar import make_synthetic_sar
+    from mmkd.testing import make_synthetic_sar
     root = str(tmp_path_factory.mktemp('data') / 'synthetic_sar')
     return make_synthetic_sar(root, train_per_class=4, test_per_class=2, size=32, seed=1)
 

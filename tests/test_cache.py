@@ -219,8 +219,8 @@ def test_cache_tool_then_training_without_the_teacher(cache, tmp_path):
     assert cfg.get('data_preprocessor') and not cfg.model.get('data_preprocessor')
     from mmengine.registry import init_default_scope
 
+    from mmkd.apis import runner_model_cfg
     from mmkd.registry import DATASETS, MODELS
-    from mmkd.utils import runner_model_cfg
     init_default_scope('mmpretrain')
     batch = pseudo_collate([DATASETS.build(derived.train_dataloader.dataset)[i]
                             for i in range(4)])
@@ -243,7 +243,7 @@ def test_cache_tool_then_training_without_the_teacher(cache, tmp_path):
 def test_exported_student_config_reads_the_wrapped_dataset(tmp_path):
     """The cache serves the distillation run only: the exported student's config reads
     the dataset the cache wraps, so it trains and tests without mmkd's cache."""
-    from mmkd.utils.export import student_config
+    from mmkd.apis.export import student_config
     cfg = Config.fromfile(KD)
     plain = cfg.train_dataloader.dataset.to_dict()
     cfg.train_dataloader.dataset = dict(type='mmkd.TeacherCacheDataset', dataset=plain,

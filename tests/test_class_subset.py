@@ -11,7 +11,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 @pytest.fixture(scope='module')
 def chips(tmp_path_factory):
-    from mmkd.datasets.synthetic_sar import make_synthetic_sar
+    from mmkd.testing import make_synthetic_sar
     return make_synthetic_sar(str(tmp_path_factory.mktemp('chips')), 6, 1, size=16)
 
 

@@ -265,8 +265,8 @@ def test_exported_simulated_sar_student_reads_the_source_and_tests_alone(tmp_pat
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
 
+    from mmkd.apis.export import student_config
     from mmkd.registry import DATASETS, MODELS
-    from mmkd.utils.export import student_config
     rng = np.random.default_rng(0)
     for cls in ('cat', 'dog'):
         for i in range(2):

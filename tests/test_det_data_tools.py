@@ -94,7 +94,7 @@ def logged(monkeypatch):
 
 @pytest.fixture(scope='module')
 def synthetic(tmp_path_factory):
-    from mmkd.datasets.synthetic_det import make_synthetic_det
+    from mmkd.testing import make_synthetic_det
     root = str(tmp_path_factory.mktemp('data') / 'synthetic_det')
     return make_synthetic_det(root, num_train=4, num_val=2, size=64, seed=3)
 

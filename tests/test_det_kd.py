@@ -463,7 +463,7 @@ def test_resnet_without_max_pool_and_context_enhancement():
 
 # --------------------------------------------------------------------- synthetic data
 def test_synthetic_det_is_deterministic_paired_coco(tmp_path):
-    from mmkd.datasets.synthetic_det import CLASSES, make_synthetic_det
+    from mmkd.testing.synthetic_det import CLASSES, make_synthetic_det
     a = make_synthetic_det(str(tmp_path / 'a'), num_train=3, num_val=1, size=96, seed=5)
     b = make_synthetic_det(str(tmp_path / 'b'), num_train=3, num_val=1, size=96, seed=5)
     for rel in ('annotations/train.json', 'optical/train/000002.png',
@@ -497,7 +497,7 @@ def best_anchor_ious(anchor_cfg, size, scenes=60):
     from mmdet.registry import TASK_UTILS
     from mmdet.structures.bbox import bbox_overlaps
 
-    from mmkd.datasets.synthetic_det import _scene_rng, render_scene
+    from mmkd.testing.synthetic_det import _scene_rng, render_scene
     gen = TASK_UTILS.build(anchor_cfg)
     sizes = [(math.ceil(size / h), math.ceil(size / w)) for w, h in gen.strides]
     anchors = torch.cat(gen.grid_priors(sizes, device='cpu'))
@@ -682,7 +682,7 @@ def test_kd_run_exports_a_plain_retinanet_that_mmdet_tests_alone(tmp_path):
     from mmengine.hooks import Hook
     from mmengine.runner import Runner
 
-    from mmkd.datasets.synthetic_det import make_synthetic_det
+    from mmkd.testing import make_synthetic_det
     data = make_synthetic_det(str(tmp_path / 'data'), num_train=4, num_val=2, size=64,
                               seed=3)
     teacher = save_teacher(osp.join(CFG, 'retinanet_r50-pafpn_synthetic-det_teacher.py'),

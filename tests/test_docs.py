@@ -33,7 +33,9 @@ API_PAGES = {
     'mmkd.datasets.transforms': 'transforms',
     'mmkd.engine.hooks': 'hooks',
     'mmkd.evaluation.metrics': 'evaluation',
+    'mmkd.apis': 'apis',
     'mmkd.utils': 'utils',
+    'mmkd.testing': 'testing',
 }
 
 

@@ -265,8 +265,8 @@ def test_fsp_initialisation_stage_runs_first_then_switches(cifar_root,
 def test_radar_optics_miniature_loads_as_pairs(tmp_path):
     from mmengine.registry import DefaultScope
 
-    from mmkd.datasets.radar_optics_miniature import CLASSES, make_radar_optics_miniature
     from mmkd.registry import DATASETS
+    from mmkd.testing.radar_optics_miniature import CLASSES, make_radar_optics_miniature
     root = make_radar_optics_miniature(str(tmp_path / 'ro'), train_per_class=2,
                                        test_per_class=1, size=48)
     cfg = Config.fromfile(osp.join(CFG, '_base_/datasets/radar_optics_8cls.py'))

@@ -16,7 +16,7 @@ from conftest import tiny_classifier
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
-from mmkd.utils.export import student_config
+from mmkd.apis.export import student_config
 
 rasterio = pytest.importorskip('rasterio')
 

@@ -253,7 +253,7 @@ print('LOADED', CheckpointLoader.load_checkpoint({path!r}, map_location='cpu')['
 
 # ------------------------------------------------------------------------------- hooks
 def test_plain_student_config_of_mmdets_kd_detector():
-    from mmkd.utils.export import student_config
+    from mmkd.apis.export import student_config
     from mmkd.utils.mmdet_kd import plain_student_model_cfg
     out = student_config(Config.fromfile(LD_CFG))
     plain = Config.fromfile(STUDENT_CFG)
@@ -273,8 +273,8 @@ def test_ld_run_exports_a_plain_gfl_and_hashes_the_teacher(tmp_path, teacher_fil
     from mmdet.registry import MODELS
     from mmengine.runner import Runner
 
-    from mmkd.datasets.synthetic_det import make_synthetic_det
     from mmkd.models.distillers.integrity import TeacherChangedError, state_hash
+    from mmkd.testing import make_synthetic_det
     data = make_synthetic_det(str(tmp_path / 'data'), num_train=4, num_val=1, size=64,
                               seed=3)
     cfg = Config.fromfile(LD_CFG)
@@ -316,8 +316,8 @@ def test_ld_run_exports_a_plain_gfl_and_hashes_the_teacher(tmp_path, teacher_fil
         assert torch.equal(x, y)
     # tools/test.py with the LD config and the LD checkpoint: the plain student, no
     # teacher file, every weight from the checkpoint
+    from mmkd.apis.export import student_config
     from mmkd.models.distillers.model_config import load_weights_strict
-    from mmkd.utils.export import student_config
     again = MODELS.build(student_config(Config.fromfile(LD_CFG)).model)
     load_weights_strict(again, str(tmp_path / 'ld' / 'epoch_1.pth'), 'the student')
     assert all(torch.equal(v, exported[k]) for k, v in again.state_dict().items())

@@ -99,9 +99,9 @@ def test_classification_files_share_one_class_count_and_build(configs, teacher_c
 
 
 def test_segmentation_files_share_one_class_count_and_build(configs):
-    from mmkd.datasets.synthetic_buildings import make_synthetic_buildings
     from mmkd.models.distillers import build_model
     from mmkd.registry import DATASETS
+    from mmkd.testing import make_synthetic_buildings
     init_default_scope('mmseg')
     d = configs / 'configs' / 'my_sar'
     teacher = Config.fromfile(str(d / 'effnet-b3-unet_my-scenes-optical_teacher.py'))

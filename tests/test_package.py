@@ -101,7 +101,7 @@ def test_full_mmengine_checkpoint_loads_under_torch_weights_only_default(tmp_pat
 
 
 def test_synthetic_sar_is_deterministic_and_in_custom_dataset_layout(tmp_path):
-    from mmkd.datasets.synthetic_sar import CLASSES, make_synthetic_sar, render_chip
+    from mmkd.testing.synthetic_sar import CLASSES, make_synthetic_sar, render_chip
     a = render_chip('tank_a', np.random.default_rng(3), 32)
     b = render_chip('tank_a', np.random.default_rng(3), 32)
     assert a.dtype == np.uint8 and a.shape == (32, 32) and np.array_equal(a, b)
@@ -111,7 +111,7 @@ def test_synthetic_sar_is_deterministic_and_in_custom_dataset_layout(tmp_path):
 
 
 def test_student_config_drops_mmkd_parts():
-    from mmkd.utils.export import student_config
+    from mmkd.apis.export import student_config
     cfg = Config.fromfile(osp.join(REPO, 'configs/kd/kd_resnet34_resnet18-w32_synthetic-sar.py'))
     out = student_config(cfg)
     assert out.model.type == 'ImageClassifier'

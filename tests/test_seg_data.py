@@ -15,13 +15,6 @@ from conftest import REPO
 
 from mmkd.datasets import PairedSegDataset, UnpairedSampleError
 from mmkd.datasets.paired_seg_dataset import AnnotationFileError
-from mmkd.datasets.spacenet6_miniature import make_spacenet6_miniature
-from mmkd.datasets.synthetic_buildings import (
-    draw_scene,
-    footprint_mask,
-    make_synthetic_buildings,
-    render_sar,
-)
 from mmkd.datasets.transforms import (
     AlignSAROrientation,
     LoadMultiModalImages,
@@ -33,6 +26,13 @@ from mmkd.datasets.transforms import (
 )
 from mmkd.datasets.transforms.loading import ImageReadError
 from mmkd.datasets.transforms.seg_loading import PairedSizeError
+from mmkd.testing import make_spacenet6_miniature
+from mmkd.testing.synthetic_buildings import (
+    draw_scene,
+    footprint_mask,
+    make_synthetic_buildings,
+    render_sar,
+)
 
 rasterio = pytest.importorskip('rasterio')
 shapely_wkt = pytest.importorskip('shapely.wkt')

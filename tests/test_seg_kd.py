@@ -466,7 +466,7 @@ def small_arch_options(prefix):
 def test_distillation_run_exports_a_student_tested_on_sar_alone(tmp_path):
     from mmengine.runner import Runner
 
-    from mmkd.datasets.synthetic_buildings import make_synthetic_buildings
+    from mmkd.testing import make_synthetic_buildings
     data = make_synthetic_buildings(str(tmp_path / 'data'), 4, 2, 2, size=32, seed=0)
     tcfg = Config.fromfile(osp.join(
         CONFIGS, 'effnet-b3-unet_synthetic-buildings-optical_teacher.py'))

@@ -35,8 +35,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmkd  # noqa: F401
-from mmkd.datasets.synthetic_sar import make_synthetic_sar
 from mmkd.models.distillers.model_config import load_weights_strict
+from mmkd.testing import make_synthetic_sar
 from mmkd.utils.demo_output import DemoConsole, StageFailed, write_results_json, write_results_png
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

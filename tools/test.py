@@ -16,9 +16,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import mmkd  # noqa: F401
+from mmkd.apis.export import is_distillation_config, student_config
 from mmkd.datasets.coco_annotations import explain_coco_errors
 from mmkd.models.distillers.model_config import load_weights_strict
-from mmkd.utils.export import is_distillation_config, student_config
 from mmkd.utils.launch import setup_cpu_distributed
 from mmkd.utils.mmdet_kd import is_mmdet_kd_config
 

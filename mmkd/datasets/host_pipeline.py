@@ -1,8 +1,10 @@
 """One modality's pipeline out of a paired one, and its host-library equivalent.
 
-The student export (:func:`mmkd.utils.export.student_config`) gives the exported
+The student export (:func:`mmkd.apis.export.student_config`) gives the exported
 student a dataset that reads only its own modality. Two steps, shared by the
-classification, segmentation and detection datasets:
+classification, segmentation and detection datasets, each asking every step's transform
+class how it maps (``for_modality``, ``to_host``, ``renders_modality``: the protocol of
+:mod:`mmkd.datasets.transforms.host_mapping`), so no type name is switched on here:
 
 1. :func:`prune_pipeline`: the paired pipeline restricted to that modality, still with
    mmkd's loader and ``Paired*`` transforms, packed as the host library packs one image
@@ -33,90 +35,75 @@ import os
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
-# what the detection packer keeps for mmdet's evaluation and box rescaling
-DET_META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
-                 'flip_direction', 'ref_modality')
-HOST_PACKERS = {'cls': 'PackInputs', 'seg': 'PackSegInputs', 'det': 'PackDetInputs'}
+from .paired_base import IMG_EXTENSIONS, is_image_file  # noqa: F401  (re-exported)
+from .transforms.host_mapping import (  # noqa: F401  (re-exported)
+    DET_META_KEYS,
+    HOST_PACKERS,
+    NoHostEquivalent,
+    transform_class,
+    type_name,
+)
+
 # files mmcv's LoadImageFromFile reads differently from mmkd's loader, or not at all
 RASTER_EXTENSIONS = ('.tif', '.tiff', '.npy')
-IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.npy')
 
 
-def type_name(t) -> str:
-    """A transform config's type without its scope (``'mmkd.PairedResize'`` ->
-    ``'PairedResize'``)."""
-    return str(t.get('type', '')).split('.')[-1] if isinstance(t, dict) else ''
+def _host_load_annotations(t: dict) -> List[dict]:
+    t.pop('box_type', None)  # mmdet's own transforms want its box type
+    return [t]
 
 
-def _per_modality(value, modality, default=None):
-    if isinstance(value, dict):
-        return value.get(modality, default)
-    return default if value is None else value
+# host-library transforms of paired pipelines that change on the way to the host one
+HOST_STEPS = {'LoadAnnotations': _host_load_annotations}
 
 
 def prune_pipeline(pipeline: Sequence[dict], modality: str) -> List[dict]:
-    """A paired pipeline restricted to ``modality``: the loader reads it alone,
-    ``PerModality`` / ``SARIntensityScale`` steps of other modalities are dropped, and
-    ``PackMultiModalInputs`` becomes ``mmkd.SelectModality`` + the host packer (its
+    """A paired pipeline restricted to ``modality``: each step as its transform's
+    ``for_modality`` has it (the loader reads ``modality`` alone, ``PerModality`` /
+    ``SARIntensityScale`` steps of other modalities are dropped,
+    ``PackMultiModalInputs`` becomes ``mmkd.SelectModality`` + the host packer, its
     ``meta_keys`` kept for detection, where mmdet's evaluation needs them)."""
     out = []
     for t in pipeline:
-        t, name = dict(t), type_name(t)
-        if name == 'LoadMultiModalImages':
-            t['modalities'] = [modality]
-        elif name == 'PerModality':
-            mods = t['modality'] if isinstance(t['modality'], (list, tuple)) else [
-                t['modality']]
-            if modality not in mods:
-                continue
-            t['modality'] = modality
-        elif name == 'SARIntensityScale' and t.get('modality', 'sar') != modality:
-            continue
-        elif name == 'PackMultiModalInputs':
-            task = t.get('task', 'cls')
-            if task not in HOST_PACKERS:
-                raise ValueError(f'PackMultiModalInputs task {task!r}: no host packer '
-                                 f'(one of {sorted(HOST_PACKERS)})')
-            packer = dict(type=HOST_PACKERS[task])
-            if task == 'det':
-                packer['meta_keys'] = tuple(k for k in t.get('meta_keys', DET_META_KEYS)
-                                            if k != 'ref_modality')
-            out += [dict(type='mmkd.SelectModality', modality=modality), packer]
-            continue
-        out.append(t)
+        for_modality = getattr(transform_class(t), 'for_modality', None)
+        out += for_modality(dict(t), modality) if for_modality else [dict(t)]
     return out
+
+
+def repack_one_modality(pipeline: Sequence[dict], modality: str) -> List[dict]:
+    """The pipeline as it is, but packed as the host library packs ``modality`` alone
+    (``mmkd.SelectModality`` + its packer): for students whose input a step renders
+    from another modality (:func:`renders_modality`)."""
+    from .transforms import PackMultiModalInputs
+    out = []
+    for t in pipeline:
+        out += (PackMultiModalInputs.for_modality(dict(t), modality)
+                if transform_class(t) is PackMultiModalInputs else [dict(t)])
+    return out
+
+
+def renders_modality(pipeline: Sequence[dict]) -> bool:
+    """Whether a step renders a modality from another (``SimulateSAR``,
+    ``SaltPepperNoise``): a student of it still needs the source data."""
+    return any(getattr(transform_class(t), 'renders_modality', False) for t in pipeline)
 
 
 def loader_needs_mmkd(load: dict, modality: str,
                       raster_files: bool = False) -> Optional[str]:
     """Why ``LoadImageFromFile`` cannot stand in for this ``LoadMultiModalImages``
     config reading ``modality`` (see the module docstring), or None."""
-    bands = _per_modality(load.get('bands'), modality)
-    if bands is not None:
-        return (f'LoadMultiModalImages(bands=...) keeps bands {list(bands)} of '
-                f'{modality!r}; LoadImageFromFile would read every band')
-    for key, default in (('nodata', 'keep'), ('on_nonfinite', 'raise')):
-        value = _per_modality(load.get(key, default), modality, default)
-        if value != default:
-            return (f'LoadMultiModalImages({key}={value!r}) for {modality!r}: '
-                    f'LoadImageFromFile has no nodata/NaN handling')
-    value = _per_modality(load.get('nodata_value'), modality)
-    if value is not None:
-        return (f'LoadMultiModalImages(nodata_value={value!r}) for {modality!r}: '
-                f'LoadImageFromFile has no nodata handling')
-    if raster_files:
-        return (f'the {modality!r} files are (Geo)TIFF or .npy, which mmkd reads with '
-                f'rasterio (bands in stored order, the file\'s nodata) and '
-                f'LoadImageFromFile decodes otherwise (OpenCV: BGR band order) or not '
-                f'at all')
-    return None
+    from .transforms import LoadMultiModalImages
+    return LoadMultiModalImages.host_refusal(load, modality, raster_files)
 
 
 def host_pipeline(pruned: Sequence[dict], modality: str,
                   raster_files: bool = False) -> Tuple[Optional[List[dict]],
                                                        Optional[str]]:
     """The host library's equivalent of a pruned pipeline (:func:`prune_pipeline`):
-    ``(pipeline, None)``, or ``(None, reason)`` when a step has none.
+    ``(pipeline, None)``, or ``(None, reason)`` when a step has none. Each mmkd step
+    maps as its transform's ``to_host`` says
+    (:mod:`mmkd.datasets.transforms.host_mapping`); the host libraries' own steps are
+    kept (``HOST_STEPS`` adjusts some).
 
     Args:
         pruned: The pipeline restricted to ``modality``.
@@ -126,37 +113,17 @@ def host_pipeline(pruned: Sequence[dict], modality: str,
     """
     out = []
     for t in pruned:
-        t, name = dict(t), type_name(t)
-        if name == 'LoadMultiModalImages':
-            why = loader_needs_mmkd(t, modality, raster_files)
-            if why is not None:
-                return None, why
-            load = dict(type='LoadImageFromFile',
-                        color_type=_per_modality(t.get('color_type', 'unchanged'),
-                                                 modality, 'unchanged'))
-            if t.get('to_float32'):
-                load['to_float32'] = True
-            out.append(load)
-        elif name == 'PairedResize':
-            size = _per_modality(t['sizes'], modality)
-            if size is not None:
-                h, w = (size, size) if isinstance(size, int) else size
-                out.append(dict(type='Resize', scale=(w, h), keep_ratio=False,
-                                interpolation=t.get('interpolation', 'bilinear')))
-        elif name == 'PairedRandomFlip':
-            out.append(dict(type='RandomFlip', prob=t.get('prob', 0.5),
-                            direction=t.get('direction', 'horizontal')))
-        elif name == 'PerModality':
-            out.extend(t['transforms'])
-        elif name == 'SelectModality':
-            continue
-        elif name == 'LoadAnnotations':
-            t.pop('box_type', None)  # mmdet's own transforms want its box type
-            out.append(t)
+        t = dict(t)
+        to_host = getattr(transform_class(t), 'to_host', None)
+        if to_host is not None:
+            try:
+                out += to_host(t, modality, raster_files)
+            except NoHostEquivalent as e:
+                return None, str(e)
         elif str(t.get('type', '')).startswith('mmkd.'):
             return None, f'{t["type"]} has no host-library equivalent'
         else:
-            out.append(t)
+            out += HOST_STEPS.get(type_name(t), lambda step: [step])(t)
     return out, None
 
 
@@ -169,7 +136,7 @@ def first_image(folder: str) -> Optional[str]:
     for dirpath, dirs, files in os.walk(folder):
         dirs.sort()
         for f in sorted(files):
-            if f.lower().endswith(IMG_EXTENSIONS) and not f.endswith('.aux.xml'):
+            if is_image_file(f):
                 return osp.join(dirpath, f)
     return None
 

@@ -28,33 +28,33 @@ size. In layout (a) the listed pairs are kept, checked for overlap and aligned t
 way; in layout (c) only files of one class folder pair.
 
 A sample whose partner is missing is never silently mismatched: ``on_unpaired='error'``
-(default) raises naming the file; ``'skip'`` drops it and logs how many were skipped per
-modality. Each data info is ``{'img_path': {modality: path}, 'gt_label': int}`` (no
-``gt_label`` when unlabelled), plus ``sample_idx``.
+(default) raises naming the file; ``'skip'`` drops it and counts it in ``skipped`` under
+the modality whose file was left out (logged; the meaning all paired datasets share,
+:mod:`mmkd.datasets.paired_base`). Each data info is ``{'img_path': {modality: path},
+'gt_label': int}`` (no ``gt_label`` when unlabelled), plus ``sample_idx``.
 """
 import csv
 import json
-import os
 import os.path as osp
 import re
 from typing import Dict, List, Optional, Sequence, Union
 
-from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
 
 from mmkd.registry import DATASETS
-from .band_files import BandSpec, count_incomplete, match_id
+from .band_files import BandSpec
 from .georef import align_given_pairs, pair_by_footprint, parse_pairing
-
-IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.npy')
-
-
-class UnpairedSampleError(FileNotFoundError):
-    """A modality of a sample has no partner file."""
+from .paired_base import (  # noqa: F401  (IMG_EXTENSIONS, UnpairedSampleError: old home)
+    IMG_EXTENSIONS,
+    PairedFilesMixin,
+    UnpairedSampleError,
+    check_on_unpaired,
+    first_file,
+)
 
 
 @DATASETS.register_module()
-class PairedClsDataset(BaseDataset):
+class PairedClsDataset(PairedFilesMixin, BaseDataset):
     """Paired multimodal classification dataset (see the module docstring).
 
     Args:
@@ -70,7 +70,8 @@ class PairedClsDataset(BaseDataset):
         label_file (str, optional): Layout (b): CSV of ``id,label`` (header allowed).
         class_subfolders (bool): Layout (c) when True.
         on_unpaired (str): ``'error'`` or ``'skip'`` (also for samples missing a band
-            file or, pairing by footprint, without an overlapping partner).
+            file or, pairing by footprint, without an overlapping partner); what was
+            skipped is counted in ``skipped`` (:mod:`mmkd.datasets.paired_base`).
         pairing (str | dict): ``'name'`` (default: by id) or ``'footprint'`` / a dict
             of options (:mod:`mmkd.datasets.georef`).
         max_per_class (int, optional): Keep at most this many samples of each class
@@ -84,6 +85,8 @@ class PairedClsDataset(BaseDataset):
         **kwargs: Passed to mmpretrain's ``BaseDataset`` (``pipeline``, ``test_mode``,
             ``metainfo``, ``indices``, ``lazy_init`` ...).
     """
+
+    scan_recursive = True  # class sub-folders (layout c); layout (b) looks below too
 
     def __init__(self,
                  modalities: Sequence[str],
@@ -101,8 +104,7 @@ class PairedClsDataset(BaseDataset):
                  **kwargs):
         if not modalities:
             raise ValueError('PairedClsDataset needs at least one modality')
-        if on_unpaired not in ('error', 'skip'):
-            raise ValueError(f"on_unpaired must be 'error' or 'skip', got {on_unpaired!r}")
+        check_on_unpaired(on_unpaired)
         if not ann_file and not folders:
             raise ValueError('give either ann_file (layout a) or folders (layouts b, c)')
         if folders is not None:
@@ -126,9 +128,6 @@ class PairedClsDataset(BaseDataset):
                          **kwargs)
 
     # ------------------------------------------------------------------ helpers
-    def _abs(self, path: str) -> str:
-        return path if osp.isabs(path) else osp.join(self.data_root, path)
-
     def _label(self, value, where: str) -> int:
         if value is None or value == '':
             return -1
@@ -140,72 +139,21 @@ class PairedClsDataset(BaseDataset):
         raise ValueError(f'{where}: label {value!r} is neither an index nor a known class '
                          f'name ({list(classes) if classes else "no classes given"})')
 
-    def _pair_id(self, modality: str, filename: str) -> Optional[str]:
-        return match_id(self.id_patterns.get(modality), filename)
-
-    def _scan(self, modality: str, folder: str, id_fn=None) -> Dict[str, str]:
-        """id -> path for the image files of one modality folder (recursively for (c))."""
-        root = self._abs(folder)
-        if not osp.isdir(root):
-            raise FileNotFoundError(f'modality {modality!r}: folder {root!r} does not exist')
-        found = {}
-        for dirpath, _, files in os.walk(root):
-            for fn in sorted(files):
-                if not fn.lower().endswith(IMG_EXTENSIONS):
-                    continue
-                pid = id_fn(fn) if id_fn else self._pair_id(modality, fn)
-                if pid is None:
-                    continue
-                rel = osp.relpath(dirpath, root)
-                key = pid if not self.class_subfolders else f'{rel}/{pid}'
-                if key in found:
-                    raise ValueError(f'modality {modality!r}: two files share the id '
-                                     f'{key!r}: {found[key]} and {osp.join(dirpath, fn)}')
-                found[key] = osp.join(dirpath, fn)
-        return found
-
-    def _unpaired(self, modality: str, path: str, partner: str, why: str = '',
-                  key: Optional[str] = None, error=None):
-        if self.on_unpaired == 'error':
-            raise (error or UnpairedSampleError)(
-                f'{path} ({modality}) has no {partner} partner{why}; fix the data or set '
-                f"on_unpaired='skip' to drop such samples (they are counted and logged)")
-        key = key or modality
-        self.skipped[key] = self.skipped.get(key, 0) + 1
-
-    def _scan_modality(self, m: str) -> Dict[str, object]:
-        """id -> path (or band paths) of one modality; samples missing a band file
-        raise or are skipped (``on_unpaired``)."""
-        found, incomplete = self.band_specs[m].scan(
-            lambda folder, id_fn: self._scan(m, folder, id_fn), self._abs,
-            lambda fn: self._pair_id(m, fn))
-        count_incomplete(incomplete, m, self.on_unpaired, self.skipped)
-        return found
-
-    def _date_patterns(self) -> Dict[str, object]:
-        out = {}
-        for m in self.modalities:
-            spec = self.band_specs.get(m)
-            p = spec.date_pattern() if spec else self.id_patterns.get(m)
-            if p is not None and 'date' in p.groupindex:
-                out[m] = p
-        return out
+    def _scan_key(self, subfolder: str, pid: str) -> str:
+        # layout (c): the class folder is part of the key, so only one class pairs
+        return pid if not self.class_subfolders else f'{subfolder}/{pid}'
 
     def _georef_unpaired(self, unpaired) -> None:
-        ref = self.pairing['ref']
-        for path, partner, reason in unpaired:
-            self._unpaired(ref, path, partner, f' by footprint: {reason}',
-                           key=f'{ref} (no {partner} footprint partner)')
+        self._footprint_unpaired(self.pairing['ref'], unpaired)
 
     # ------------------------------------------------------------------ loading
     def load_data_list(self) -> List[dict]:
+        self.skipped = {}
         if self.ann_file:
             infos = self._load_annotation_file()
         else:
             infos = self._load_folders()
-        if self.skipped:
-            print_log(f'PairedClsDataset: skipped unpaired samples per modality that '
-                      f'had a file: {self.skipped}', logger='current', level=30)
+        self._log_skipped()
         if self.max_per_class is not None:
             seen: Dict[int, int] = {}
             kept = []
@@ -264,10 +212,8 @@ class PairedClsDataset(BaseDataset):
                     extra, why = align_given_pairs(self.pairing, self.modalities, paths,
                                                    self._date_patterns())
                     if extra is None:
-                        ref = self.pairing['ref']
-                        self._georef_unpaired([(paths[ref] if isinstance(
-                            paths[ref], str) else paths[ref][0], why[0],
-                            f'{where}: {why[1]}')])
+                        self._georef_unpaired([(first_file(paths[self.pairing['ref']]),
+                                                why[0], f'{where}: {why[1]}')])
                         continue
                     info.update(extra)
                 lab = self._label(label, where)
@@ -292,19 +238,11 @@ class PairedClsDataset(BaseDataset):
                 group=(lambda k: k.split('/')[0]) if self.class_subfolders else None)
             self._georef_unpaired(unpaired)
         else:
-            pairs = []
-            for key in ids:
-                have = [m for m in self.modalities if key in per_mod[m]]
-                if len(have) != len(self.modalities):
-                    lacking = [m for m in self.modalities if m not in have]
-                    self._unpaired(have[0], per_mod[have[0]][key], lacking[0])
-                    continue
-                pairs.append((key, {m: per_mod[m][key] for m in self.modalities}, {}))
+            pairs = self._pair_by_key(per_mod, ids)
         infos = []
         for key, paths, extra in pairs:
             info = dict(img_path=paths, **extra)
-            first = paths[self.modalities[0]]
-            first = first if isinstance(first, str) else first[0]
+            first = first_file(paths[self.modalities[0]])
             if self.class_subfolders:
                 cls = key.split('/')[0]
                 if cls in classes:

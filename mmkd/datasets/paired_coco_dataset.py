@@ -64,7 +64,6 @@ What happens with bad input, at build time, each logged once with a count:
   of that class). Without ``metainfo`` classes, the file's categories are read (mmdet
   would take COCO's 80 classes).
 """
-import os
 import os.path as osp
 import re
 import string
@@ -80,13 +79,19 @@ from .coco_annotations import AnnotationFileError, load_coco_annotation
 from .georef import by_name, pair_by_footprint, parse_pairing
 from .host_pipeline import (  # noqa: F401
     DET_META_KEYS,
-    IMG_EXTENSIONS,
     first_image,
     host_pipeline,
     is_raster_file,
     prune_pipeline,
 )
-from .paired_cls_dataset import UnpairedSampleError
+from .paired_base import (  # noqa: F401  (IMG_EXTENSIONS: re-exported)
+    IMG_EXTENSIONS,
+    UnpairedSampleError,
+    check_on_unpaired,
+    first_file,
+    scan_folder,
+    unpaired_message,
+)
 
 
 def _template(value):
@@ -151,9 +156,7 @@ class PairedCocoDataset(CocoDataset):
             raise ValueError('PairedCocoDataset needs modalities as a dict modality -> '
                              "file template, e.g. dict(optical='optical/{}', "
                              "infrared='infrared/{}')")
-        if on_unpaired not in ('error', 'skip'):
-            raise ValueError(f"on_unpaired must be 'error' or 'skip', got "
-                             f'{on_unpaired!r}')
+        check_on_unpaired(on_unpaired)
         self.modalities = {m: _template(t) for m, t in modalities.items()}
         self.ref_modality = ref_modality or next(iter(self.modalities))
         if self.ref_modality not in self.modalities:
@@ -301,20 +304,9 @@ class PairedCocoDataset(CocoDataset):
         """key -> file for the images under ``folder`` (sub-folders too; the key is
         the sub-folder and the id ``id_fn`` gives the file name)."""
         root = folder if osp.isabs(folder) else osp.join(self.data_root, folder)
-        if not osp.isdir(root):
-            raise FileNotFoundError(f'PairedCocoDataset: modality {modality!r}: folder '
-                                    f'{root!r} (searched by footprint) does not exist')
-        found = {}
-        for dirpath, dirs, files in os.walk(root):
-            dirs.sort()
-            for fn in sorted(files):
-                if not fn.lower().endswith(IMG_EXTENSIONS) or fn.endswith('.aux.xml'):
-                    continue
-                pid = id_fn(fn)
-                if pid is not None:
-                    found[osp.normpath(osp.join(osp.relpath(dirpath, root), pid))] = \
-                        osp.join(dirpath, fn)
-        return found
+        return scan_folder(root, id_fn, f'PairedCocoDataset: modality {modality!r}',
+                           recursive=True, unique=False, missing=' (searched by footprint)',
+                           key_fn=lambda sub, pid: osp.normpath(osp.join(sub, pid)))
 
     def _pair_by_footprint(self, infos: List[dict]) -> List[dict]:
         """Each entry's reference file with its partners (listed, or searched for),
@@ -343,21 +335,18 @@ class PairedCocoDataset(CocoDataset):
         out = []
         for i, info in enumerate(infos):
             if str(i) not in kept:
-                first = info['img_path'][ref]
-                first = first if isinstance(first, str) else first[0]
+                first = first_file(info['img_path'][ref])
                 partner, reason = by_path[first]
                 if self.on_unpaired == 'error':
-                    raise UnpairedSampleError(
-                        f'{first} ({ref}, image {info["img_id"]} of {self.ann_file}) has '
-                        f'no {partner} partner by footprint: {reason}; fix the data or '
-                        f"set on_unpaired='skip' to drop such images (they are counted "
-                        f'and logged)')
+                    raise UnpairedSampleError(unpaired_message(
+                        first, f'{ref}, image {info["img_id"]} of {self.ann_file}', partner,
+                        f' by footprint: {reason}', noun='images'))
                 self._count(f'image(s) without a {partner} footprint partner skipped')
                 continue
             paths, extra = kept[str(i)]
             h, w = extra['geo_grid']['ref_shape']
             if (info['height'], info['width']) != (h, w):
-                first = paths[ref] if isinstance(paths[ref], str) else paths[ref][0]
+                first = first_file(paths[ref])
                 raise AnnotationFileError(
                     f'{self.ann_file}: image {info["img_id"]} is {info["width"]}x'
                     f'{info["height"]} (width x height) but its {ref} file {first} is '
@@ -383,10 +372,9 @@ class PairedCocoDataset(CocoDataset):
                 f'file in any modality ({paths[lacking[0]]} does not exist); check '
                 f'data_root and the modality templates {self.modalities}')
         if self.on_unpaired == 'error':
-            raise UnpairedSampleError(
-                f'{paths[have[0]]} ({have[0]}) has no {lacking[0]} partner: '
-                f'{paths[lacking[0]]} does not exist; fix the data or set '
-                f"on_unpaired='skip' to drop such images (they are counted and logged)")
+            raise UnpairedSampleError(unpaired_message(
+                paths[have[0]], have[0], lacking[0], f': {paths[lacking[0]]} does not exist',
+                noun='images'))
         self._count(f'image(s) without their {"/".join(lacking)} partner skipped')
         return False
 

@@ -29,7 +29,9 @@ Nodata: with ``max_nodata`` set, the fraction of nodata pixels of each window (w
 files declare as nodata, NaN, or not covered by a modality) is estimated when the
 dataset is built from a coarse read of every scene (at most ``nodata_check_size`` px a
 side; exact for smaller scenes). Grid windows above it are dropped and random windows
-are drawn only where it holds; both are counted in ``skipped`` and logged.
+are drawn only where it holds; both are counted in ``skipped`` and logged (with the
+keys :mod:`mmkd.datasets.paired_base` describes: ``'windows (nodata > max_nodata)'``,
+``'scenes (smaller than the window)'`` ...).
 """
 import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -39,9 +41,11 @@ from mmengine.logging import print_log
 
 from mmkd.registry import DATASETS
 from .georef import GeoreferenceError, align_given_pairs, parse_pairing
+from .paired_base import first_file
 from .paired_seg_dataset import PairedSegDataset
 
 Size = Union[int, Sequence[int]]
+NO_WINDOW = 'scenes (no window with nodata <= max_nodata)'
 
 
 def _hw(value: Size, name: str) -> Tuple[int, int]:
@@ -185,21 +189,16 @@ class PairedSceneWindowDataset(PairedSegDataset):
             pairs = super()._pairs(per_mod, ids)
             if not self._by_name:
                 return pairs
-            dates = {}
-            for m in self.modalities:
-                p = self.band_specs[m].date_pattern() or self.id_patterns.get(m)
-                if p is not None and 'date' in p.groupindex:
-                    dates[m] = p
+            dates = self._date_patterns()
             out = []
             for pid, paths, extra in pairs:
                 grid, why = align_given_pairs(self._align_cfg, self.modalities, paths,
                                               dates)
                 if grid is None:
-                    ref_path = paths[self.ref_modality]
-                    self._unpaired(self.ref_modality, ref_path if isinstance(
-                        ref_path, str) else ref_path[0], why[0],
-                        f' with the same id whose footprint overlaps: {why[1]}',
-                        key=f'{self.ref_modality} (no overlapping {why[0]} scene)')
+                    self._unpaired(self.ref_modality, first_file(paths[self.ref_modality]),
+                                   why[0], f' with the same id whose footprint overlaps: '
+                                   f'{why[1]}',
+                                   key=f'{self.ref_modality} (no overlapping {why[0]} scene)')
                     continue
                 out.append((pid, paths, dict(extra, **grid)))
             return out
@@ -213,26 +212,24 @@ class PairedSceneWindowDataset(PairedSegDataset):
 
     # ------------------------------------------------------------------ windows
     def load_data_list(self) -> List[dict]:
-        self.skipped = {}
-        scenes = super().load_data_list()
+        scenes = super().load_data_list()  # starts ``skipped`` afresh
         self._scenes = []
         infos = []
         wh, ww = self.window
         for scene in scenes:
             grid = scene.pop('geo_grid')
             r0, c0, height, width = grid['ref_window']
-            ref_path = scene['img_path'][self.ref_modality]
-            ref_path = ref_path if isinstance(ref_path, str) else ref_path[0]
+            ref_path = first_file(scene['img_path'][self.ref_modality])
             if height < wh or width < ww:
-                partners = [p if isinstance(p, str) else p[0]
-                            for m, p in scene['img_path'].items() if m != self.ref_modality]
+                partners = [first_file(p) for m, p in scene['img_path'].items()
+                            if m != self.ref_modality]
                 where = f' (its overlap with {", ".join(partners)})' if partners else ''
                 msg = (f'scene {ref_path}{where} is {height}x{width} px on the '
                        f'{self.ref_modality} grid, smaller than window={wh}x{ww}')
                 if self.on_small_scene == 'error':
                     raise SceneTooSmallError(f"{msg}; use a smaller window or "
                                              f"on_small_scene='skip'")
-                self._count('scenes (smaller than the window)')
+                self._count_skipped('scenes (smaller than the window)')
                 print_log(f'PairedSceneWindowDataset: skipped {msg}', logger='current',
                           level=30)
                 continue
@@ -247,9 +244,10 @@ class PairedSceneWindowDataset(PairedSegDataset):
                                               [w[1] for w in windows])
                 kept = [w for w, v in zip(windows, frac) if v <= self._limit() + 1e-12]
                 if len(kept) < len(windows):
-                    self._count('windows (nodata > max_nodata)', len(windows) - len(kept))
+                    self._count_skipped('windows (nodata > max_nodata)',
+                                        len(windows) - len(kept))
                 if not kept:
-                    self._count('scenes (no window with nodata <= max_nodata)')
+                    self._count_skipped(NO_WINDOW)
                     continue
                 k = len(self._scenes)
                 self._scenes.append(scene_meta)
@@ -259,7 +257,7 @@ class PairedSceneWindowDataset(PairedSegDataset):
                 if invalid is not None:
                     starts = self._valid_starts(scene_meta)
                     if starts.size == 0:
-                        self._count('scenes (no window with nodata <= max_nodata)')
+                        self._count_skipped(NO_WINDOW)
                         continue
                     scene_meta['starts'] = starts
                 k = len(self._scenes)
@@ -276,9 +274,6 @@ class PairedSceneWindowDataset(PairedSegDataset):
         for s in self._scenes:
             s.pop('info')
         return infos
-
-    def _count(self, key: str, n: int = 1) -> None:
-        self.skipped[key] = self.skipped.get(key, 0) + n
 
     def _limit(self) -> float:
         return 1.0 if self.max_nodata is None else self.max_nodata

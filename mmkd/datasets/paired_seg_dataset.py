@@ -40,7 +40,10 @@ labelled) or ``footprints`` (layout b: list of WKT strings), ``sar_orientation``
 (layout b), ``ref_modality`` (the labels' frame), ``sample_id``, ``seg_fields``.
 Errors a user can cause (a modality without its partner, a mask without an image, an
 empty or malformed CSV, an unknown id in the split file) are raised at build time,
-naming the file.
+naming the file. With ``on_unpaired='skip'`` a sample without its partner (or mask) is
+dropped and counted in ``skipped`` under the modality whose file was left out (``'mask'``
+for a mask without its image), the meaning all paired datasets share
+(:mod:`mmkd.datasets.paired_base`).
 """
 import csv
 import os
@@ -49,21 +52,25 @@ import re
 from typing import Dict, List, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
-from mmengine.logging import print_log
 
 from mmkd.registry import DATASETS
-from .band_files import BandSpec, count_incomplete
+from .band_files import BandSpec
 from .coco_annotations import AnnotationFileError  # noqa: F401  (re-exported)
 from .georef import pair_by_footprint, parse_pairing
-from .paired_cls_dataset import UnpairedSampleError
+from .paired_base import (  # noqa: F401  (IMG_EXTENSIONS, UnpairedSampleError: old home)
+    IMG_EXTENSIONS,
+    PairedFilesMixin,
+    UnpairedSampleError,
+    check_on_unpaired,
+    first_file,
+)
 
-IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.npy')
 SN6_ID = r'(\d{14}_\d{14}_tile_\d+)\.tif$'
 SN6_COLUMNS = ('ImageId', 'PolygonWKT_Pix')
 
 
 @DATASETS.register_module()
-class PairedSegDataset(BaseDataset):
+class PairedSegDataset(PairedFilesMixin, BaseDataset):
     """Paired multimodal semantic segmentation dataset (see the module docstring).
 
     Args:
@@ -86,7 +93,8 @@ class PairedSegDataset(BaseDataset):
             ``SummaryData/SAR_orientations.txt`` when it exists.
         ref_modality (str, optional): The modality whose pixel frame the masks are in
             (default: ``'sar'`` if read, else the first modality).
-        on_unpaired (str): ``'error'`` (default) or ``'skip'`` (drop and count).
+        on_unpaired (str): ``'error'`` (default) or ``'skip'`` (drop and count in
+            ``skipped``, :mod:`mmkd.datasets.paired_base`).
         pairing (str | dict): ``'name'`` (default) or ``'footprint'`` / a dict of
             options (layout a; :mod:`mmkd.datasets.georef`; its ``ref`` is
             ``ref_modality``).
@@ -114,8 +122,7 @@ class PairedSegDataset(BaseDataset):
             raise ValueError('PairedSegDataset needs at least one modality')
         if layout not in ('folders', 'spacenet6'):
             raise ValueError(f"layout must be 'folders' or 'spacenet6', got {layout!r}")
-        if on_unpaired not in ('error', 'skip'):
-            raise ValueError(f"on_unpaired must be 'error' or 'skip', got {on_unpaired!r}")
+        check_on_unpaired(on_unpaired)
         self.modalities = tuple(modalities)
         self.layout = layout
         default = dict(sar='SAR-Intensity', optical='PS-RGB') if layout == 'spacenet6' \
@@ -162,81 +169,24 @@ class PairedSegDataset(BaseDataset):
         super().__init__(data_root=data_root, **kwargs)
 
     # ------------------------------------------------------------------ helpers
-    def _abs(self, path: str) -> str:
-        return path if osp.isabs(path) else osp.join(self.data_root, path)
-
-    def _pair_id(self, key: str, filename: str) -> Optional[str]:
-        pattern = self.id_patterns.get(key)
-        if pattern is None:
-            return osp.splitext(filename)[0]
-        m = pattern.search(filename)
-        if m is None:
-            return None
-        return m.group('id') if 'id' in pattern.groupindex else m.group(1)
-
-    def _scan(self, key: str, folder: str, id_fn=None) -> Dict[str, str]:
-        root = self._abs(folder)
-        if not osp.isdir(root):
-            raise FileNotFoundError(f'{key}: folder {root!r} does not exist')
-        found = {}
-        for fn in sorted(os.listdir(root)):
-            if not fn.lower().endswith(IMG_EXTENSIONS) or fn.endswith('.aux.xml'):
-                continue
-            pid = id_fn(fn) if id_fn else self._pair_id(key, fn)
-            if pid is None:
-                continue
-            if pid in found:
-                raise ValueError(f'{key}: two files share the id {pid!r}: {found[pid]} '
-                                 f'and {osp.join(root, fn)}')
-            found[pid] = osp.join(root, fn)
-        return found
-
-    def _unpaired(self, have: str, path: str, lacking: str, why: str = '',
-                  key: Optional[str] = None) -> None:
-        if self.on_unpaired == 'error':
-            raise UnpairedSampleError(
-                f'{path} ({have}) has no {lacking} partner{why}; fix the data or set '
-                f"on_unpaired='skip' to drop such samples (they are counted and logged)")
-        key = key or lacking
-        self.skipped[key] = self.skipped.get(key, 0) + 1
-
-    def _scan_modality(self, m: str) -> Dict[str, object]:
-        """id -> path (or band paths); samples missing a band file raise or are
-        skipped (``on_unpaired``)."""
-        found, incomplete = self.band_specs[m].scan(
-            lambda folder, id_fn: self._scan(m, folder, id_fn), self._abs,
-            lambda fn: self._pair_id(m, fn))
-        count_incomplete(incomplete, m, self.on_unpaired, self.skipped)
-        return found
+    def _scan_what(self, key: str) -> str:
+        return key
 
     def _pairs(self, per_mod: Dict[str, Dict[str, object]], ids: List[str]):
         """``(id, {modality: path(s)}, extra)`` by id, or by footprint."""
         if self.pairing is None:
-            pairs = []
-            for pid in ids:
-                have = [m for m in self.modalities if pid in per_mod[m]]
-                if len(have) != len(self.modalities):
-                    lacking = [m for m in self.modalities if m not in have][0]
-                    self._unpaired(have[0], per_mod[have[0]][pid], lacking)
-                    continue
-                pairs.append((pid, {m: per_mod[m][pid] for m in self.modalities}, {}))
-            return pairs
-        dates = {}
-        for m in self.modalities:
-            p = self.band_specs[m].date_pattern() or self.id_patterns.get(m)
-            if p is not None and 'date' in p.groupindex:
-                dates[m] = p
+            return self._pair_by_key(per_mod, ids)
         ref = self.ref_modality
         samples = dict(per_mod)
         samples[ref] = {k: v for k, v in per_mod[ref].items() if k in set(ids)}
-        pairs, unpaired = pair_by_footprint(self.pairing, self.modalities, samples, dates)
-        for path, partner, reason in unpaired:
-            self._unpaired(ref, path, partner, f' by footprint: {reason}',
-                           key=f'{ref} (no {partner} footprint partner)')
+        pairs, unpaired = pair_by_footprint(self.pairing, self.modalities, samples,
+                                            self._date_patterns())
+        self._footprint_unpaired(ref, unpaired)
         return pairs
 
     # ------------------------------------------------------------------ loading
     def load_data_list(self) -> List[dict]:
+        self.skipped = {}
         per_mod = {m: self._scan_modality(m) for m in self.modalities}
         masks = self._scan('mask', self.mask_folder) if (
             self.layout == 'folders' and self.mask_folder) else None
@@ -260,9 +210,8 @@ class PairedSegDataset(BaseDataset):
                         seg_fields=[], reduce_zero_label=False, **extra)
             if masks is not None:
                 if pid not in masks:
-                    ref_path = paths[self.ref_modality]
-                    self._unpaired(self.ref_modality, ref_path if isinstance(
-                        ref_path, str) else ref_path[0], 'mask')
+                    self._unpaired(self.ref_modality, first_file(paths[self.ref_modality]),
+                                   'mask')
                     continue
                 info['seg_map_path'] = masks[pid]
             if self.layout == 'spacenet6':
@@ -278,11 +227,9 @@ class PairedSegDataset(BaseDataset):
             infos.append(info)
         if masks is not None:
             stray = sorted(set(masks) - set(per_mod[self.ref_modality]))
-            if stray and not self.split_file:
-                self._unpaired('mask', masks[stray[0]], self.ref_modality)
-        if self.skipped:
-            print_log(f'PairedSegDataset: skipped samples lacking {self.skipped}',
-                      logger='current', level=30)
+            for pid in ([] if self.split_file else stray):
+                self._unpaired('mask', masks[pid], self.ref_modality)
+        self._log_skipped()
         if not infos:
             raise ValueError(f'PairedSegDataset found no samples for modalities '
                              f'{self.modalities} under {self.data_root!r}')

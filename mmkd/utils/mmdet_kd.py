@@ -12,7 +12,9 @@ reach it through this module:
   state dict is the student's already, and ``LDHead`` is ``GFLHead`` plus a
   parameter-free loss, so the student is an mmdet ``GFL`` with a ``GFLHead``
   (:class:`mmkd.ExportStudentHook`, ``tools/test.py``);
-- :func:`teacher_hashes` fingerprints ``teacher_model`` (:class:`mmkd.TeacherHashHook`);
+- :class:`mmkd.TeacherHashHook` fingerprints its ``teacher_model``
+  (``mmkd/engine/hooks/teacher_hash_hook.py``: hashing is the distillers', and
+  ``mmkd.utils`` imports no model code);
 - :func:`check_teacher_ckpt` names ``model.teacher_ckpt`` when the file is missing
   (``tools/train.py``, before the model is built; mmengine alone would say only that
   some file does not exist).
@@ -20,19 +22,16 @@ reach it through this module:
 import copy
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Optional
 
 from mmengine.config import Config, ConfigDict
+
+from mmkd.registry import type_name as _type_name
 
 MMDET_KD_TYPES = ('KnowledgeDistillationSingleStageDetector', )
 # distillation head -> (plain head, plain detector, the keys only distillation uses)
 KD_HEADS = {'LDHead': ('GFLHead', 'GFL', ('loss_ld', ))}
 KD_DETECTOR_KEYS = ('teacher_config', 'teacher_ckpt', 'eval_teacher')
-
-
-def _type_name(cfg) -> str:
-    t = cfg.get('type', '') if isinstance(cfg, dict) else ''
-    return str(t).split('.')[-1] if isinstance(t, str) else getattr(t, '__name__', '')
 
 
 def is_mmdet_kd_config(cfg: Config) -> bool:
@@ -68,12 +67,6 @@ def plain_student_model_cfg(model_cfg: dict) -> ConfigDict:
     for key in KD_DETECTOR_KEYS:
         out.pop(key, None)
     return out
-
-
-def teacher_hashes(model) -> Dict[str, str]:
-    """``{'teacher': sha256}`` of ``model.teacher_model``'s weights and buffers."""
-    from mmkd.models.distillers.integrity import state_hash
-    return {'teacher': state_hash(model.teacher_model.state_dict())}
 
 
 def check_teacher_ckpt(cfg: Config, config_path: Optional[str] = None) -> None:

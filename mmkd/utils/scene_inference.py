@@ -33,6 +33,8 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from mmkd.registry import type_name as _type_name
+
 Paths = Union[str, Sequence[str]]
 LABEL_LOADERS = ('LoadSegMask', 'LoadAnnotations', 'LoadDepthAnnotation')
 HOST_LOADERS = ('LoadImageFromFile', 'LoadImageFromNDArray')
@@ -40,11 +42,6 @@ HOST_LOADERS = ('LoadImageFromFile', 'LoadImageFromNDArray')
 
 class SceneInferenceError(ValueError):
     """The scene, the config or the options cannot be used for scene inference."""
-
-
-def _type_name(t) -> str:
-    return str(t.get('type', '')).split('.')[-1] if isinstance(t, dict) else \
-        type(t).__name__
 
 
 def window_starts(length: int, size: int, step: int) -> List[int]:

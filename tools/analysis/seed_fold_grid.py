@@ -222,8 +222,8 @@ def test_in_process(args, seed: int, fold: Optional[int], run_dir: str
     from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
 
+    from mmkd.apis.export import is_distillation_config, student_config
     from mmkd.models.distillers.model_config import load_weights_strict
-    from mmkd.utils.export import is_distillation_config, student_config
     ckpt = last_checkpoint(run_dir)
     if ckpt is None:
         raise RuntimeError(f'{run_dir} has no checkpoint to test')

@@ -249,7 +249,7 @@ def main(argv=None) -> dict:
             cfg.model:
         raise SystemExit(f'{args.config} is not a distillation config with one teacher')
     init_default_scope(cfg.get('default_scope') or 'mmdet')
-    from mmkd.utils import runner_model_cfg
+    from mmkd.apis import runner_model_cfg
     model = MODELS.build(runner_model_cfg(cfg))
     load_checkpoint(model, args.checkpoint, map_location='cpu', strict=False,
                     logger='current')

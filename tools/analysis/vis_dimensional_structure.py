@@ -150,8 +150,8 @@ def _dcm_paths(cfg: Config):
 
 def build_members(args) -> tuple:
     """``(members, config of CONFIG)``."""
+    from mmkd.apis import runner_model_cfg
     from mmkd.registry import MODELS
-    from mmkd.utils import runner_model_cfg
     cfg = _load_cfg(args.config, args.cfg_options)
     scope = cfg.get('default_scope', 'mmpretrain')
     layers = list(args.layer or [])

@@ -162,13 +162,13 @@ def prepare_data(kind, data_dir):
         return osp.join(REPO, 'data/cifar10')
     root = osp.join(data_dir, kind)
     if kind == 'synthetic_det':
-        from mmkd.datasets.synthetic_det import make_synthetic_det
+        from mmkd.testing import make_synthetic_det
         return make_synthetic_det(root, num_train=64, num_val=8, size=512)
     if kind == 'synthetic_buildings':
-        from mmkd.datasets.synthetic_buildings import make_synthetic_buildings
+        from mmkd.testing import make_synthetic_buildings
         return make_synthetic_buildings(root, num_train=64, num_val=8, num_test=8)
     if kind == 'mstar10':  # stand-in: synthetic SAR chips at MSTAR's 128 px
-        from mmkd.datasets.synthetic_sar import make_synthetic_sar
+        from mmkd.testing import make_synthetic_sar
         return make_synthetic_sar(root, train_per_class=20, test_per_class=2, size=128)
     if kind == 'cifar10':
         import cv2
@@ -216,7 +216,7 @@ def pair_config(args, work):
             t['amp'] = args.teacher_amp
         if args.channels_last:
             t['channels_last'] = True
-    from mmkd.utils import runner_model_cfg
+    from mmkd.apis import runner_model_cfg
     cfg.model = runner_model_cfg(cfg)  # every model below is built as the runner would
     return cfg
 

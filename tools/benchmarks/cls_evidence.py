@@ -406,7 +406,7 @@ def kd_synthetic_overrides(key, config, scale, n_train, role, part):
 # --------------------------------------------------------------------------- data
 def synthetic_generate(args, scale):
     """Write the demo's synthetic chips (reused when already complete)."""
-    from mmkd.datasets.synthetic_sar import make_synthetic_sar
+    from mmkd.testing import make_synthetic_sar
     make_synthetic_sar(args.data_root, scale['train_per_class'], scale['test_per_class'])
 
 

@@ -1103,12 +1103,12 @@ def make_data(ctx):
     that the full-scale data is there."""
     scale, root = ctx['scale'], ctx['data_root']
     if ctx['dataset'] == 'synthetic' and ctx['table']['track'] == 'seg':
-        from mmkd.datasets.synthetic_buildings import make_synthetic_buildings
+        from mmkd.testing import make_synthetic_buildings
         make_synthetic_buildings(root, scale['num_train'], 8, scale['num_test'],
                                  scale['size'], seed=0, looks=scale['looks'],
                                  sar_cell=scale.get('sar_cell', 1))
     elif ctx['dataset'] == 'synthetic':
-        from mmkd.datasets.synthetic_det import make_synthetic_det
+        from mmkd.testing import make_synthetic_det
         make_synthetic_det(root, scale['num_train'], scale['num_test'], scale['size'],
                            seed=0)
     elif not osp.isdir(root):

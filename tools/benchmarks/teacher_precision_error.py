@@ -33,8 +33,8 @@ def main():
     from mmengine.registry import init_default_scope
 
     import mmkd  # noqa: F401
+    from mmkd.apis import runner_model_cfg
     from mmkd.registry import DATASETS, MODELS
-    from mmkd.utils import runner_model_cfg
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

@@ -26,9 +26,9 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 import mmkd  # noqa: F401
+from mmkd.apis import runner_model_cfg
 from mmkd.models.distillers.teacher_cache import write_teacher_cache
 from mmkd.registry import DATASETS, MODELS
-from mmkd.utils import runner_model_cfg
 
 
 def parse_args():

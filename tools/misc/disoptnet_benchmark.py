@@ -160,7 +160,7 @@ def main():
     import torch
 
     import mmkd  # noqa: F401
-    from mmkd.datasets.synthetic_buildings import make_synthetic_buildings
+    from mmkd.testing import make_synthetic_buildings
     torch.set_num_threads(args.threads)
     make_synthetic_buildings(args.data, args.num_train, args.num_test, args.num_test,
                              args.size, seed=0, looks=args.looks)

@@ -11,7 +11,7 @@ import os.path as osp
 from mmengine.config import Config
 
 import mmkd  # noqa: F401
-from mmkd.utils.export import export_checkpoint, member_names
+from mmkd.apis.export import export_checkpoint, member_names
 
 
 def main():

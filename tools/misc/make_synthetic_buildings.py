@@ -11,12 +11,11 @@ The benchmark is written in ``PairedSegDataset``'s folders layout
 the miniature as SpaceNet 6 is distributed (GeoTIFFs, footprint CSV, orientation file),
 to try ``tools/dataset_converters/spacenet6.py`` and the ``spacenet6`` layout without
 the real data. Generated scenes, not real imagery
-(``mmkd/datasets/synthetic_buildings.py``).
+(``mmkd/testing/synthetic_buildings.py``).
 """
 import argparse
 
-from mmkd.datasets.spacenet6_miniature import make_spacenet6_miniature
-from mmkd.datasets.synthetic_buildings import make_synthetic_buildings
+from mmkd.testing import make_spacenet6_miniature, make_synthetic_buildings
 
 
 def main():

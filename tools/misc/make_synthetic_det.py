@@ -5,11 +5,11 @@
 
 Writes ``<out>/{optical,infrared}/{train,val}/*.png`` and
 ``<out>/annotations/{train,val}.json`` (COCO format, boxes shared by both renderings).
-Generated scenes, not real imagery; see ``mmkd/datasets/synthetic_det.py``.
+Generated scenes, not real imagery; see ``mmkd/testing/synthetic_det.py``.
 """
 import argparse
 
-from mmkd.datasets.synthetic_det import make_synthetic_det
+from mmkd.testing import make_synthetic_det
 
 
 def main():

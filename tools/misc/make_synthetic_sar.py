@@ -12,7 +12,7 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmkd.datasets.synthetic_sar import make_synthetic_sar  # noqa: E402
+from mmkd.testing import make_synthetic_sar  # noqa: E402
 
 
 def main(argv=None):

@@ -3,7 +3,7 @@
 # 128 px scenes; SAR: 4-band float32 linear intensity (HH, HV, VH, VV) seen from the
 # west at 35 degrees incidence (layover, shadow, double bounce, speckle); optical: RGB
 # PNG; masks: building = 1. Layout: PairedSegDataset 'folders' (see
-# mmkd/datasets/synthetic_buildings.py).
+# mmkd/testing/synthetic_buildings.py).
 data_root = 'data/synthetic_buildings'
 folders = dict(sar='sar', optical='optical')
 

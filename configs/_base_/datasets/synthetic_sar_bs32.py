@@ -1,4 +1,4 @@
-# The bundled *synthetic* SAR chips (mmkd/datasets/synthetic_sar.py; made by
+# The bundled *synthetic* SAR chips (mmkd/testing/synthetic_sar.py; made by
 # `python tools/misc/make_synthetic_sar.py`, or by the demo). Grey 8-bit PNG, 10 classes,
 # mmpretrain CustomDataset layout. Chips are 64 px and read at 32 px.
 dataset_type = 'CustomDataset'

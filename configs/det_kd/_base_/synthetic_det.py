@@ -1,4 +1,4 @@
-# The bundled *synthetic* paired detection benchmark (mmkd/datasets/synthetic_det.py, made
+# The bundled *synthetic* paired detection benchmark (mmkd/testing/synthetic_det.py, made
 # by `python tools/misc/make_synthetic_det.py`): generated 256 px scenes of four
 # vehicle-like classes, COCO format, one annotation file shared by an optical and a
 # degraded infrared rendering. These configs read the optical rendering

@@ -1,39 +1,7 @@
 # Split-position ablation: DisOptNet with split_stage k = 2 (stages 0..2 shared, the
 # pseudo-optical branch copies the teacher's stages 3,4,5). Everything else as k = 3.
-_base_ = ['../disoptnet_effnet-b3-unet_k3_synthetic-buildings.py']
+_base_ = ['./_base_/split-stage_synthetic-buildings.py']
 split_stage = 2
-beta = 1.0
 _matched = 4  # decoder feature + stages 3,4,5
-model = dict(
-    student=dict(split_stage=split_stage),
-    taps=dict(
-        _delete_=True,
-        s_logits='student.pseudo_optical_head.conv_seg',
-        t_logits='teacher.decode_head.conv_seg',
-        s_decoder=dict(model='student', path='pseudo_optical_head.conv_seg', io='input'),
-        t_decoder=dict(model='teacher', path='decode_head.conv_seg', io='input'),
-        s_stage3='student.pseudo_optical_backbone.layers.3',
-        t_stage3='teacher.backbone.layers.3',
-        s_stage4='student.pseudo_optical_backbone.layers.4',
-        t_stage4='teacher.backbone.layers.4',
-        s_stage5='student.pseudo_optical_backbone.layers.5',
-        t_stage5='teacher.backbone.layers.5',
-    ),
-    losses=dict(
-        _delete_=True,
-        pixel_kl=dict(type='mmkd.KDLoss', temperature=1.0, loss_weight=1.0,
-                      reduction='sum_over_hw',
-                      inputs=dict(student='s_logits', teacher='t_logits')),
-        l2_decoder=dict(type='mmkd.FeatureMSELoss', loss_weight=beta / _matched,
-                        reduction='relative',
-                        inputs=dict(student='s_decoder', teacher='t_decoder')),
-        l2_stage3=dict(type='mmkd.FeatureMSELoss', loss_weight=beta / _matched,
-                       reduction='relative',
-                       inputs=dict(student='s_stage3', teacher='t_stage3')),
-        l2_stage4=dict(type='mmkd.FeatureMSELoss', loss_weight=beta / _matched,
-                       reduction='relative',
-                       inputs=dict(student='s_stage4', teacher='t_stage4')),
-        l2_stage5=dict(type='mmkd.FeatureMSELoss', loss_weight=beta / _matched,
-                       reduction='relative',
-                       inputs=dict(student='s_stage5', teacher='t_stage5')),
-    ))
+model = dict(student=dict(split_stage=split_stage),
+             **_base_.pop('split_stage_ablation')[f'k{split_stage}'])

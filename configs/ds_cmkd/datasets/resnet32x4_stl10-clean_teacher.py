@@ -1,16 +1,8 @@
 # The ResNet32x4 teacher, supervised on clean STL-10 (layout: see the dataset base).
 _base_ = [
     '../_base_/datasets/stl10_clean-noisy.py',
-    '../_base_/schedules/sgd_240e.py',
-    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
+    '../_base_/supervised_cifar-resnet.py',
 ]
-model = dict(
-    type='mmkd.Distiller',
-    student=dict(
-        type='ImageClassifier',
-        backbone=dict(type='mmkd.CifarResNet', arch='resnet32x4'),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=10, in_channels=256,
-                  loss=dict(type='CrossEntropyLoss'), topk=(1, ))),
-    student_input='clean',
-    data_preprocessor={{_base_.paired_preprocessor}})
+model = dict(student=dict(backbone=dict(arch='resnet32x4'),
+                          head=dict(num_classes=_base_.num_classes)),
+             student_input='clean', data_preprocessor=_base_.paired_preprocessor)

@@ -2,16 +2,8 @@
 # base).
 _base_ = [
     '../_base_/datasets/imagenet100_clean-noisy.py',
-    '../_base_/schedules/sgd_240e.py',
-    '../../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
+    '../_base_/supervised_cifar-resnet.py',
 ]
-model = dict(
-    type='mmkd.Distiller',
-    student=dict(
-        type='ImageClassifier',
-        backbone=dict(type='mmkd.CifarResNet', arch='resnet8x4'),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=100, in_channels=256,
-                  loss=dict(type='CrossEntropyLoss'), topk=(1, ))),
-    student_input='noisy',
-    data_preprocessor={{_base_.paired_preprocessor}})
+model = dict(student=dict(backbone=dict(arch='resnet8x4'),
+                          head=dict(num_classes=_base_.num_classes)),
+             student_input='noisy', data_preprocessor=_base_.paired_preprocessor)

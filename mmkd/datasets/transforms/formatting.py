@@ -7,6 +7,7 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from mmkd.registry import TRANSFORMS
+from .host_mapping import host_packer
 
 DEFAULT_META = ('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
                 'flip', 'flip_direction', 'crop_box', 'rotate_angle', 'ref_modality')
@@ -30,6 +31,11 @@ class PackMultiModalInputs(BaseTransform):
             ``img_shape`` and ``ori_shape`` are those of the reference modality (the
             labels' frame); all modalities' shapes are kept in ``img_shapes``.
     """
+
+    # how it maps to the host pipeline (:mod:`mmkd.datasets.transforms.host_mapping`)
+    @staticmethod
+    def for_modality(cfg: dict, modality: str) -> list:
+        return host_packer(cfg, modality)
 
     def __init__(self, task: str = 'cls', meta_keys: Sequence[str] = DEFAULT_META):
         if task not in ('cls', 'seg', 'det'):

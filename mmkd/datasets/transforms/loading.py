@@ -15,6 +15,7 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 
 from mmkd.registry import TRANSFORMS
+from .host_mapping import NoHostEquivalent, per_modality_value
 from .raster_io import ImageReadError, MultiPageTiff, read_geotiff
 
 PerMod = Union[None, str, int, Dict[str, object]]
@@ -227,6 +228,48 @@ class LoadMultiModalImages(BaseTransform):
         self.on_nonfinite, self.fill_value = on_nonfinite, fill_value
         self.skipped: Dict[str, str] = {}  # file -> reason (this worker's)
 
+    # how it maps to the host pipeline (:mod:`mmkd.datasets.transforms.host_mapping`)
+    @staticmethod
+    def for_modality(cfg: dict, modality: str) -> list:
+        return [dict(cfg, modalities=[modality])]
+
+    @staticmethod
+    def host_refusal(cfg: dict, modality: str, raster_files: bool = False) -> Optional[str]:
+        """Why mmcv's ``LoadImageFromFile`` cannot stand in for this config reading
+        ``modality`` (bands kept, nodata/NaN handling, (Geo)TIFF or ``.npy`` files),
+        or None."""
+        bands = per_modality_value(cfg.get('bands'), modality)
+        if bands is not None:
+            return (f'LoadMultiModalImages(bands=...) keeps bands {list(bands)} of '
+                    f'{modality!r}; LoadImageFromFile would read every band')
+        for key, default in (('nodata', 'keep'), ('on_nonfinite', 'raise')):
+            value = per_modality_value(cfg.get(key, default), modality, default)
+            if value != default:
+                return (f'LoadMultiModalImages({key}={value!r}) for {modality!r}: '
+                        f'LoadImageFromFile has no nodata/NaN handling')
+        value = per_modality_value(cfg.get('nodata_value'), modality)
+        if value is not None:
+            return (f'LoadMultiModalImages(nodata_value={value!r}) for {modality!r}: '
+                    f'LoadImageFromFile has no nodata handling')
+        if raster_files:
+            return (f'the {modality!r} files are (Geo)TIFF or .npy, which mmkd reads with '
+                    f'rasterio (bands in stored order, the file\'s nodata) and '
+                    f'LoadImageFromFile decodes otherwise (OpenCV: BGR band order) or '
+                    f'not at all')
+        return None
+
+    @classmethod
+    def to_host(cls, cfg: dict, modality: str, raster_files: bool = False) -> list:
+        why = cls.host_refusal(cfg, modality, raster_files)
+        if why is not None:
+            raise NoHostEquivalent(why)
+        load = dict(type='LoadImageFromFile',
+                    color_type=per_modality_value(cfg.get('color_type', 'unchanged'),
+                                                  modality, 'unchanged'))
+        if cfg.get('to_float32'):
+            load['to_float32'] = True
+        return [load]
+
     def _bad_pixels(self, results: dict, m: str, img: np.ndarray, bad: np.ndarray,
                     action: str, what: str, option: str, band_files, hint: str):
         """Apply ``action`` to the ``H x W x C`` bool array ``bad``; returns the image,
@@ -376,6 +419,11 @@ class SARIntensityScale(BaseTransform):
             leaves a few small negative values in linear data; they are nodata here).
     """
 
+    # how it maps to the host pipeline (:mod:`mmkd.datasets.transforms.host_mapping`)
+    @staticmethod
+    def for_modality(cfg: dict, modality: str) -> list:
+        return [cfg] if cfg.get('modality', 'sar') == modality else []
+
     def __init__(self, modality: str = 'sar', mode: str = 'db', amplitude: bool = False,
                  clip: Optional[Tuple[float, float]] = None,
                  percentiles: Optional[Tuple[float, float]] = None,
@@ -480,6 +528,9 @@ class SimulateSAR(BaseTransform):
             speckle each epoch, an augmentation).
         seed (int): Base seed for ``deterministic``. Defaults to 0.
     """
+
+    # how it maps to the host pipeline (:mod:`mmkd.datasets.transforms.host_mapping`)
+    renders_modality = True
 
     def __init__(self, source: str = 'eo', target: str = 'sar', looks: float = 1.0,
                  downsample: int = 2, deterministic: bool = False, seed: int = 0):

@@ -69,6 +69,9 @@ class SaltPepperNoise(BaseTransform):
         seed (int): Base seed for ``deterministic``. Defaults to 0.
     """
 
+    # how it maps to the host pipeline (:mod:`mmkd.datasets.transforms.host_mapping`)
+    renders_modality = True
+
     def __init__(self,
                  snr: float = 0.5,
                  source: str = 'clean',

@@ -18,6 +18,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmkd.registry import TRANSFORMS
+from .host_mapping import per_modality_value
 
 Size = Union[int, Tuple[int, int]]
 
@@ -58,6 +59,16 @@ class PairedResize(BaseTransform):
             ``modality -> size``; modalities not in the dict keep their size.
         interpolation (str): mmcv interpolation for images. Defaults to ``'bilinear'``.
     """
+
+    # how it maps to the host pipeline (:mod:`mmkd.datasets.transforms.host_mapping`)
+    @staticmethod
+    def to_host(cfg: dict, modality: str, raster_files: bool = False) -> list:
+        size = per_modality_value(cfg['sizes'], modality)
+        if size is None:
+            return []
+        h, w = (size, size) if isinstance(size, int) else size
+        return [dict(type='Resize', scale=(w, h), keep_ratio=False,
+                     interpolation=cfg.get('interpolation', 'bilinear'))]
 
     def __init__(self, sizes: Union[Size, Dict[str, Size]], interpolation: str = 'bilinear'):
         self.sizes = sizes
@@ -169,6 +180,12 @@ class PairedRandomFlip(BaseTransform):
         direction (str | list): ``'horizontal'``, ``'vertical'`` or ``'diagonal'``, or a
             list to pick one from uniformly.
     """
+
+    # how it maps to the host pipeline (:mod:`mmkd.datasets.transforms.host_mapping`)
+    @staticmethod
+    def to_host(cfg: dict, modality: str, raster_files: bool = False) -> list:
+        return [dict(type='RandomFlip', prob=cfg.get('prob', 0.5),
+                     direction=cfg.get('direction', 'horizontal'))]
 
     def __init__(self, prob: float = 0.5, direction: Union[str, Sequence[str]] = 'horizontal'):
         self.prob = prob

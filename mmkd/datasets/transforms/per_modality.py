@@ -38,6 +38,17 @@ class PerModality(BaseTransform):
         transforms (list): Transform configs of any registered single-image transform.
     """
 
+    # how it maps to the host pipeline (:mod:`mmkd.datasets.transforms.host_mapping`)
+    @staticmethod
+    def for_modality(cfg: dict, modality: str) -> list:
+        mods = cfg['modality'] if isinstance(cfg['modality'], (list, tuple)) else [
+            cfg['modality']]
+        return [dict(cfg, modality=modality)] if modality in mods else []
+
+    @staticmethod
+    def to_host(cfg: dict, modality: str, raster_files: bool = False) -> list:
+        return list(cfg['transforms'])  # host transforms already
+
     def __init__(self, modality, transforms: List[dict]):
         self.modalities = [modality] if isinstance(modality, str) else list(modality)
         self.pipeline = _build(transforms)

@@ -15,6 +15,11 @@ class SelectModality(BaseTransform):
         modality (str): The modality to keep.
     """
 
+    # how it maps to the host pipeline (:mod:`mmkd.datasets.transforms.host_mapping`)
+    @staticmethod
+    def to_host(cfg: dict, modality: str, raster_files: bool = False) -> list:
+        return []  # the host pipeline reads one image already
+
     def __init__(self, modality: str):
         self.modality = modality
 

@@ -6,8 +6,8 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
+from mmkd.apis.export import save_student, student_config
 from mmkd.registry import HOOKS
-from mmkd.utils.export import save_student, student_config
 
 
 @HOOKS.register_module()

@@ -12,14 +12,17 @@ class _MMDetKDTeacher:
     is built, never in its checkpoints), fingerprinted when the hook first sees it."""
 
     def __init__(self, model):
-        from mmkd.utils.mmdet_kd import teacher_hashes
         self.model = model
-        self.teacher_hashes = teacher_hashes(model)
+        self.teacher_hashes = self._hashes()
+
+    def _hashes(self):
+        """``{'teacher': sha256}`` of ``teacher_model``'s weights and buffers."""
+        from mmkd.models.distillers.integrity import state_hash
+        return {'teacher': state_hash(self.model.teacher_model.state_dict())}
 
     def verify_teachers(self, when: str):
         from mmkd.models.distillers.integrity import verify_hashes
-        from mmkd.utils.mmdet_kd import teacher_hashes
-        current = teacher_hashes(self.model)
+        current = self._hashes()
         verify_hashes(self.teacher_hashes, current, when)
         return current
 

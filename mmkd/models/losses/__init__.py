@@ -1,6 +1,7 @@
 from .afkd_loss import AFKDLoss
 from .alkd_loss import ALKDLoss
 from .at_loss import ATLoss
+from .base import DistillLoss, LossContract, LossContractError, check_loss_contract, loss_contract
 from .cc_loss import CCLoss
 from .cmkd_loss import CMKDLoss
 from .crd_loss import CRDLoss
@@ -31,7 +32,9 @@ from .skd_holistic_loss import SKDHolisticLoss
 from .sp_loss import SPLoss
 from .vid_loss import VIDLoss
 
-__all__ = ['KDLoss', 'FeatureMSELoss']
+__all__ = ['DistillLoss', 'LossContract', 'LossContractError', 'check_loss_contract',
+           'loss_contract']
+__all__ += ['KDLoss', 'FeatureMSELoss']
 __all__ += ['ATLoss', 'NSTLoss', 'SPLoss', 'PKTLoss', 'RKDLoss', 'CCLoss', 'FSPLoss',
             'VIDLoss']
 __all__ += ['CRDLoss', 'SemCKDLoss', 'ALKDLoss', 'AFKDLoss', 'SEMLoss', 'DCMLoss']

@@ -25,6 +25,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.func import functional_call
 
+from .base import DistillLoss
+
 
 class Discriminator(nn.Module):
     """Scores how teacher-like an output is (one logit per sample).
@@ -51,7 +53,7 @@ class Discriminator(nn.Module):
         return self.fc(x).squeeze(1)
 
 
-class AdversarialKDLoss(nn.Module):
+class AdversarialKDLoss(DistillLoss):
     """Base of ALKD/AFKD: returns ``dict(adv=..., disc=...)`` (see the module docstring).
 
     Reduction: each binary cross-entropy is a mean over the batch; ``disc`` is the sum
@@ -59,6 +61,7 @@ class AdversarialKDLoss(nn.Module):
     """
 
     same_shape = ('student', 'teacher')
+    needs_data_samples = False
 
     def __init__(self, discriminator: nn.Module, loss_weight: float = 1.0,
                  disc_loss_weight: float = 1.0):

@@ -1,14 +1,14 @@
 """Attention transfer (AT)."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
 from ._layer_pairs import Features, check_4d, layer_pairs, pool_to_smaller
+from .base import DistillLoss
 
 
 @MODELS.register_module()
-class ATLoss(nn.Module):
+class ATLoss(DistillLoss):
     r"""Match the L2-normalised spatial attention maps of student and teacher features.
 
     Zagoruyko, Komodakis. *Paying More Attention to Attention: Improving the Performance
@@ -43,6 +43,9 @@ class ATLoss(nn.Module):
             Defaults to 2.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self, p: float = 2, loss_weight: float = 1.0):
         super().__init__()

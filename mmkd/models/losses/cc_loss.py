@@ -5,10 +5,11 @@ import torch
 import torch.nn as nn
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 
 @MODELS.register_module()
-class CCLoss(nn.Module):
+class CCLoss(DistillLoss):
     r"""Correlation congruence between linearly embedded student and teacher features.
 
     Peng, Jin, Liu, Li, Wu, Liu, Zhou, Zhang. *Correlation Congruence for Knowledge
@@ -48,6 +49,9 @@ class CCLoss(nn.Module):
         embed_channels (int): Output size D of both embeddings. Defaults to 128.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self, student_channels: Optional[int], teacher_channels: Optional[int],
                  embed_channels: int = 128, loss_weight: float = 1.0):

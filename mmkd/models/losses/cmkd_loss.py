@@ -2,10 +2,10 @@
 from typing import List, Optional, Sequence
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 
 def _targets(data_samples, num_classes: int, device) -> Optional[torch.Tensor]:
@@ -31,7 +31,7 @@ def _targets(data_samples, num_classes: int, device) -> Optional[torch.Tensor]:
 
 
 @MODELS.register_module()
-class CMKDLoss(nn.Module):
+class CMKDLoss(DistillLoss):
     r"""CMKD-s objective: :math:`\alpha L_{wKL} + (1 - \alpha) L_{wCE}`, both weighted
     per class by weights computed from the training class counts.
 
@@ -92,6 +92,9 @@ class CMKDLoss(nn.Module):
         class_weights (Sequence[float], optional): :math:`w`; default all ones.
         loss_weight (float): Multiplier of both terms. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = True
 
     def __init__(self, num_classes: int, alpha: float = 0.2, temperature: float = 2.0,
                  class_weights: Optional[Sequence[float]] = None, loss_weight: float = 1.0,

@@ -9,12 +9,13 @@ import torch.nn.functional as F
 from mmengine import dist
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 _EPS = 1e-7  # RepDistiller's ``crd/criterion.py`` eps
 
 
 @MODELS.register_module()
-class CRDLoss(nn.Module):
+class CRDLoss(DistillLoss):
     r"""CRD: the student's and teacher's embeddings of one image are a positive pair,
     embeddings of other images (kept in memory banks) are negatives, scored by NCE.
 
@@ -91,6 +92,9 @@ class CRDLoss(nn.Module):
             Defaults to True.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = True
 
     def __init__(self,
                  student_channels: int,

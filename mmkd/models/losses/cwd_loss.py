@@ -2,16 +2,16 @@
 from typing import List, Sequence, Union
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 Maps = Union[torch.Tensor, Sequence[torch.Tensor]]
 
 
 @MODELS.register_module()
-class CWDLoss(nn.Module):
+class CWDLoss(DistillLoss):
     r"""KL divergence between the teacher's and the student's per-channel spatial
     distributions.
 
@@ -54,6 +54,7 @@ class CWDLoss(nn.Module):
 
     #: Inputs the distiller checks for equal shapes before calling ``forward``.
     same_shape = ('student', 'teacher')
+    needs_data_samples = False
 
     def __init__(self, tau: float = 1.0, loss_weight: float = 1.0):
         super().__init__()

@@ -3,14 +3,14 @@
 import math
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 
 @MODELS.register_module()
-class DCMLoss(nn.Module):
+class DCMLoss(DistillLoss):
     r"""Spreads the student's intermediate features uniformly (on the unit sphere) while
     keeping their distribution close to the teacher's.
 
@@ -77,6 +77,7 @@ class DCMLoss(nn.Module):
 
     #: Inputs the distiller checks for equal shapes before calling ``forward``.
     same_shape = ('student', 'teacher')
+    needs_data_samples = False
 
     def __init__(self, sigma_sq: float = 0.5, normalize: bool = True,
                  self_term: bool = True, cross_term: bool = True,

@@ -3,14 +3,14 @@ import math
 from typing import List, Optional, Sequence
 
 import torch
-import torch.nn as nn
 from mmengine.logging import print_log
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 
 @MODELS.register_module()
-class DeFeatLoss(nn.Module):
+class DeFeatLoss(DistillLoss):
     r"""Decoupled feature imitation on every FPN level, with ground-truth masks.
 
     Guo, Han, Wang, Wu, Chen, Xu, Xu. *Distilling Object Detectors via Decoupled
@@ -63,6 +63,9 @@ class DeFeatLoss(nn.Module):
         finest_scale (float): :math:`s_0`. Defaults to 56.
         loss_weight (float): Multiplier of both terms. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = True
 
     def __init__(self, strides: Sequence[int] = (8, 16, 32, 64, 128),
                  fg_weight: float = 3.0, bg_weight: float = 12.0,

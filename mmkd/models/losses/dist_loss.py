@@ -2,9 +2,9 @@
 from typing import Dict
 
 import torch
-import torch.nn as nn
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 #: The authors' ``eps`` of ``cosine_similarity`` (hunto/image_classification_sota,
 #: ``lib/models/losses/dist_kd.py``).
@@ -21,7 +21,7 @@ def pearson_rows(a: torch.Tensor, b: torch.Tensor, eps: float = DIST_EPS) -> tor
 
 
 @MODELS.register_module()
-class DISTLoss(nn.Module):
+class DISTLoss(DistillLoss):
     r"""Match the *relations* of the student's and teacher's predictions, not their values:
     Pearson correlation across classes per sample (inter-class) and across the batch per
     class (intra-class).
@@ -65,6 +65,7 @@ class DISTLoss(nn.Module):
     """
 
     same_shape = ('student', 'teacher')
+    needs_data_samples = False
 
     def __init__(self, beta: float = 1.0, gamma: float = 1.0, tau: float = 1.0,
                  loss_weight: float = 1.0):

@@ -2,10 +2,10 @@
 from typing import Dict, List, Optional
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 from .kd_loss import standardize_logits
 
 
@@ -40,7 +40,7 @@ def _kl_sum(log_q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class DKDLoss(nn.Module):
+class DKDLoss(DistillLoss):
     r"""Decoupled KD: the KD loss split into a target-class term (TCKD) and a
     non-target-class term (NCKD), weighted separately.
 
@@ -99,6 +99,7 @@ class DKDLoss(nn.Module):
     """
 
     same_shape = ('student', 'teacher')
+    needs_data_samples = True
 
     def __init__(self, alpha: float = 1.0, beta: float = 8.0, temperature: float = 4.0,
                  logit_standardize: bool = False, loss_weight: float = 1.0):

@@ -1,9 +1,9 @@
 """Deep mutual learning: two networks trained together, each imitating the other."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 
 def _flat(x: torch.Tensor) -> torch.Tensor:
@@ -12,7 +12,7 @@ def _flat(x: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class DMLLoss(nn.Module):
+class DMLLoss(DistillLoss):
     r"""The two mimicry terms of deep mutual learning, for a student and a *trainable*
     peer (``teacher=dict(..., trainable=True)`` on ``mmkd.Distiller``; its own task
     loss is the peer's cross-entropy).
@@ -44,6 +44,7 @@ class DMLLoss(nn.Module):
     """
 
     same_shape = ('student', 'teacher')
+    needs_data_samples = False
 
     def __init__(self, temperature: float = 1.0, loss_weight: float = 1.0):
         super().__init__()

@@ -1,13 +1,13 @@
 """FitNets-style feature imitation."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 
 @MODELS.register_module()
-class FeatureMSELoss(nn.Module):
+class FeatureMSELoss(DistillLoss):
     r"""Mean squared error between (adapted) student and teacher features.
 
     Romero et al. *FitNets: Hints for Thin Deep Nets*. ICLR 2015, arXiv:1412.6550.
@@ -50,6 +50,7 @@ class FeatureMSELoss(nn.Module):
 
     #: Inputs the distiller checks for equal shapes before calling ``forward``.
     same_shape = ('student', 'teacher')
+    needs_data_samples = False
 
     def __init__(self, normalize=None, reduction: str = 'mean', loss_weight: float = 1.0):
         super().__init__()

@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 from .defeat_loss import _boxes_of
 from .mgd_loss import check_pair
 
@@ -38,7 +39,7 @@ class _GcContext(nn.Module):
 
 
 @MODELS.register_module()
-class FGDLoss(nn.Module):
+class FGDLoss(DistillLoss):
     r"""Focal and global distillation on one FPN level, with ground-truth boxes.
 
     Yang, Li, Jiang, Gong, Yuan, Zhao, Yuan. *Focal and Global Knowledge Distillation
@@ -111,6 +112,9 @@ class FGDLoss(nn.Module):
         lambda_fgd (float): :math:`\lambda`, global (relation) term. Defaults to 5e-6.
         loss_weight (float): Multiplier of all four terms. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = True
 
     def __init__(self, student_channels: int, teacher_channels: int,
                  temperature: float = 0.5, alpha_fgd: float = 1e-3,

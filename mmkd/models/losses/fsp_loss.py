@@ -2,14 +2,14 @@
 from typing import List, Sequence
 
 import torch
-import torch.nn as nn
 
 from mmkd.registry import MODELS
 from ._layer_pairs import check_4d, pool_to_smaller
+from .base import DistillLoss
 
 
 @MODELS.register_module()
-class FSPLoss(nn.Module):
+class FSPLoss(DistillLoss):
     r"""Match the FSP (Gram) matrices between consecutive layers of student and teacher.
 
     Yim, Joo, Bae, Kim. *A Gift from Knowledge Distillation: Fast Optimization, Network
@@ -44,6 +44,9 @@ class FSPLoss(nn.Module):
     Args:
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self, loss_weight: float = 1.0):
         super().__init__()

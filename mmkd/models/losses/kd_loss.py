@@ -1,9 +1,9 @@
 """Hinton knowledge distillation on logits (optionally on standardised logits)."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 #: Added to the standard deviation by the logit-standardisation authors' ``normalize``
 #: (sunshangquan/logit-standardization-KD, ``mdistiller/distillers/KD.py``).
@@ -28,7 +28,7 @@ def standardize_logits(z: torch.Tensor, what: str = 'logits') -> torch.Tensor:
 
 
 @MODELS.register_module()
-class KDLoss(nn.Module):
+class KDLoss(DistillLoss):
     r"""Soft-target distillation: KL divergence between temperature-softened outputs.
 
     Hinton, Vinyals, Dean. *Distilling the Knowledge in a Neural Network*. NIPS 2014
@@ -101,6 +101,7 @@ class KDLoss(nn.Module):
     """
 
     same_shape = ('student', 'teacher')
+    needs_data_samples = False
 
     def __init__(self, temperature: float = 4.0, reduction: str = 'mean',
                  loss_weight: float = 1.0, logit_standardize: bool = False):

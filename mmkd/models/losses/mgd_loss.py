@@ -4,10 +4,11 @@ import torch
 import torch.nn as nn
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 
 @MODELS.register_module()
-class MGDLoss(nn.Module):
+class MGDLoss(DistillLoss):
     r"""Masked generative distillation on one feature map.
 
     Yang, Li, Shao, Shi, Yuan, Yuan. *Masked Generative Distillation*. ECCV 2022,
@@ -52,6 +53,9 @@ class MGDLoss(nn.Module):
             0.65 (detection).
         loss_weight (float): :math:`\alpha`. Defaults to 2e-5.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self, student_channels: int, teacher_channels: int,
                  lambda_mgd: float = 0.65, loss_weight: float = 2e-5):

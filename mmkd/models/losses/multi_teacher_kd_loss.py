@@ -2,17 +2,17 @@
 from typing import Dict, List, Optional, Sequence
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 from .cmkd_loss import _targets
 
 AGGREGATIONS = ('sum', 'mean_targets', 'confidence')
 
 
 @MODELS.register_module()
-class MultiTeacherKDLoss(nn.Module):
+class MultiTeacherKDLoss(DistillLoss):
     r"""Hinton's soft-target KD from :math:`K` teachers, combined in one of three ways.
 
     The loss reads one logit tap per teacher, by teacher name::
@@ -114,6 +114,8 @@ class MultiTeacherKDLoss(nn.Module):
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
 
+    same_shape = ()
+    needs_data_samples = True
     teacher_inputs = ('teacher', )  # the distiller checks: dict(<teacher name>=<tap>)
 
     def __init__(self, aggregation: str = 'sum', temperature: float = 4.0,

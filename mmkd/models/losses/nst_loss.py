@@ -1,14 +1,14 @@
 """Neuron selectivity transfer (NST)."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
 from ._layer_pairs import Features, check_4d, layer_pairs, pool_to_smaller
+from .base import DistillLoss
 
 
 @MODELS.register_module()
-class NSTLoss(nn.Module):
+class NSTLoss(DistillLoss):
     r"""Squared MMD, with a polynomial kernel, between student and teacher channel maps.
 
     Huang, Wang. *Like What You Like: Knowledge Distill via Neuron Selectivity
@@ -42,6 +42,9 @@ class NSTLoss(nn.Module):
     Args:
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self, loss_weight: float = 1.0):
         super().__init__()

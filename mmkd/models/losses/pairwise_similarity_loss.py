@@ -1,9 +1,9 @@
 """Structured KD's pair-wise distillation: match the similarity graph of feature nodes."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 
 def _similarity(feat: torch.Tensor) -> torch.Tensor:
@@ -19,7 +19,7 @@ def _similarity(feat: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class PairWiseSimilarityLoss(nn.Module):
+class PairWiseSimilarityLoss(DistillLoss):
     r"""Pair-wise distillation of Structured Knowledge Distillation: the student's
     similarities between feature nodes imitate the teacher's.
 
@@ -50,6 +50,9 @@ class PairWiseSimilarityLoss(nn.Module):
         scale (float): Pooling window as a fraction of the feature size. Defaults to 0.5.
         loss_weight (float): Multiplier. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self, scale: float = 0.5, loss_weight: float = 1.0):
         super().__init__()

@@ -2,14 +2,14 @@
 from typing import List, Sequence
 
 import torch
-import torch.nn as nn
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 from .qfl_soft_target_loss import check_same_classes
 
 
 @MODELS.register_module()
-class PDFDistilLoss(nn.Module):
+class PDFDistilLoss(DistillLoss):
     r"""Prediction-disagreement-weighted feature imitation over FPN levels.
 
     Zhang, Fromont, Lefèvre, Avignon. *PDF-Distil: including Prediction Disagreements in
@@ -54,6 +54,9 @@ class PDFDistilLoss(nn.Module):
             Defaults to 9 (mmdet RetinaNet).
         loss_weight (float): :math:`\lambda`. Defaults to 5.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self, num_anchors: int = 9, loss_weight: float = 5.0):
         super().__init__()

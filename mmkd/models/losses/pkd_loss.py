@@ -2,10 +2,10 @@
 from typing import Sequence, Union
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 from .cwd_loss import _as_list
 
 Maps = Union[torch.Tensor, Sequence[torch.Tensor]]
@@ -15,7 +15,7 @@ EPS = 1e-6
 
 
 @MODELS.register_module()
-class PKDLoss(nn.Module):
+class PKDLoss(DistillLoss):
     r"""Mean squared error of per-channel standardised student and teacher features,
     which is :math:`1 - r` for the Pearson correlation :math:`r` of each channel.
 
@@ -57,6 +57,9 @@ class PKDLoss(nn.Module):
             (else the teacher to the student's). Defaults to True.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self, resize_stu: bool = True, loss_weight: float = 1.0):
         super().__init__()

@@ -1,12 +1,12 @@
 """Probabilistic knowledge transfer (PKT)."""
 import torch
-import torch.nn as nn
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 
 @MODELS.register_module()
-class PKTLoss(nn.Module):
+class PKTLoss(DistillLoss):
     r"""KL divergence between the batch's cosine-similarity distributions.
 
     Passalis, Tefas. *Learning Deep Representations with Probabilistic Knowledge
@@ -42,6 +42,9 @@ class PKTLoss(nn.Module):
         eps (float): Stabiliser of the norms and the logarithm. Defaults to 1e-7.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self, eps: float = 1e-7, loss_weight: float = 1.0):
         super().__init__()

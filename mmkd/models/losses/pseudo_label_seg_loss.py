@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 # cross-entropy + per-class soft Dice averaged over classes (mmseg's TverskyLoss with
 # alpha = beta = 0.5), as configs/disoptnet/_base_/models_effnet_unet.py
@@ -14,7 +15,7 @@ _DEFAULT = [dict(type='mmseg.CrossEntropyLoss', loss_weight=1.0),
 
 
 @MODELS.register_module()
-class PseudoLabelSegLoss(nn.Module):
+class PseudoLabelSegLoss(DistillLoss):
     r"""The student's segmentation loss with the teacher's argmax as the label.
 
     DisOptNet's public code (jiankang1991/TGRS_DisOptNet, ``train_st2.py``) trains the
@@ -37,6 +38,7 @@ class PseudoLabelSegLoss(nn.Module):
     """
 
     same_shape = ('student', 'teacher')
+    needs_data_samples = False
 
     def __init__(self, losses: Optional[List[dict]] = None, loss_weight: float = 1.0):
         super().__init__()

@@ -2,7 +2,6 @@
 from typing import Optional, Sequence, Union
 
 import torch
-import torch.nn as nn
 
 # Reused, not rewritten: mmdet's QFL with a dense (N, C) soft target is exactly the
 # per-element term below; this file adds what it lacks for distillation (per-level
@@ -11,6 +10,7 @@ import torch.nn as nn
 from mmdet.models.losses.gfocal_loss import quality_focal_loss_tensor_target
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 Levels = Union[torch.Tensor, Sequence[torch.Tensor]]
 
@@ -59,7 +59,7 @@ def check_same_classes(student: Levels, teacher: Levels, who: str,
 
 
 @MODELS.register_module()
-class QFLSoftTargetLoss(nn.Module):
+class QFLSoftTargetLoss(DistillLoss):
     r"""Logit mimicking for sigmoid dense detectors with Quality Focal Loss.
 
     The *soft targets* of Lê and Pham, *Knowledge Distillation for Object Detection:
@@ -153,6 +153,9 @@ class QFLSoftTargetLoss(nn.Module):
     """
 
     NORMALIZE = ('teacher_pos', 'hard_pos', 'target_sum', 'mean', 'sum')
+
+    same_shape = ()
+    needs_data_samples = True
 
     def __init__(self, beta: float = 2.0, normalize: str = 'teacher_pos',
                  pos_thr: float = 0.5, num_anchors: int = 9,

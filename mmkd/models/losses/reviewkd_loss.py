@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 Features = Union[torch.Tensor, Sequence[torch.Tensor]]
 
@@ -88,7 +89,7 @@ def _as_maps(feats: Features) -> List[torch.Tensor]:
 
 
 @MODELS.register_module()
-class ReviewKDLoss(nn.Module):
+class ReviewKDLoss(DistillLoss):
     r"""Knowledge review: each student stage, fused with all deeper ones by ABF, imitates
     the teacher stage of the same depth through the hierarchical context loss.
 
@@ -132,6 +133,9 @@ class ReviewKDLoss(nn.Module):
             ``min(512, student_channels[-1])``.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self, student_channels: Sequence[int], teacher_channels: Sequence[int],
                  mid_channels: Optional[int] = None, loss_weight: float = 1.0):

@@ -1,13 +1,13 @@
 """Relational knowledge distillation (RKD)."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 
 @MODELS.register_module()
-class RKDLoss(nn.Module):
+class RKDLoss(DistillLoss):
     r"""Match the pairwise distances and triplet angles of student and teacher embeddings.
 
     Park, Kim, Lu, Cho. *Relational Knowledge Distillation*. CVPR 2019,
@@ -55,6 +55,9 @@ class RKDLoss(nn.Module):
         eps (float): Clamp of the squared distances. Defaults to 1e-12.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self, distance_weight: float = 25., angle_weight: float = 50.,
                  eps: float = 1e-12, loss_weight: float = 1.0):

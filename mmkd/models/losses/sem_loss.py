@@ -5,12 +5,13 @@ import torch
 import torch.nn as nn
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 _BN_EPS = 1e-5  # BatchNorm1d's eps: the standardisation is Barlow Twins' ``bn``
 
 
 @MODELS.register_module()
-class SEMLoss(nn.Module):
+class SEMLoss(DistillLoss):
     r"""Makes the student's output embedding channel-wise independent and correlated,
     channel by channel, with the teacher's (Barlow Twins redundancy reduction across the
     two modalities).
@@ -75,6 +76,9 @@ class SEMLoss(nn.Module):
         teacher_projector (str): ``'frozen'`` (Eq. 12: only the student's projector
             learns) or ``'trainable'``. Defaults to ``'frozen'``.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self,
                  student_channels: Optional[int] = None,

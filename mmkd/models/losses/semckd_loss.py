@@ -7,10 +7,11 @@ import torch.nn.functional as F
 from mmengine.logging import print_log
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 
 @MODELS.register_module()
-class SemCKDLoss(nn.Module):
+class SemCKDLoss(DistillLoss):
     r"""Each student layer imitates every teacher layer, weighted per sample by a learned
     attention that associates student layers with the teacher layers of like semantics.
 
@@ -62,6 +63,9 @@ class SemCKDLoss(nn.Module):
             Defaults to 4.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self,
                  student_channels: Sequence[int],

@@ -4,6 +4,7 @@ import torch.nn as nn
 from torch.func import functional_call
 
 from mmkd.registry import MODELS
+from .base import DistillLoss
 
 
 class ScoreMapCritic(nn.Module):
@@ -29,7 +30,7 @@ class ScoreMapCritic(nn.Module):
 
 
 @MODELS.register_module()
-class SKDHolisticLoss(nn.Module):
+class SKDHolisticLoss(DistillLoss):
     r"""Holistic distillation of Structured Knowledge Distillation (Liu et al., CVPR
     2019, arXiv:1903.04197): a critic scores whole segmentation maps, the teacher's as
     real and the student's as fake, under the WGAN-GP objective.
@@ -62,6 +63,7 @@ class SKDHolisticLoss(nn.Module):
     """
 
     same_shape = ('student', 'teacher')
+    needs_data_samples = False
 
     def __init__(self, num_classes: int, base_channels: int = 64, num_stages: int = 3,
                  lambda_gp: float = 10.0, loss_weight: float = 0.1):

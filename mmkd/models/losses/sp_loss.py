@@ -1,14 +1,14 @@
 """Similarity-preserving knowledge distillation (SP)."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
 from ._layer_pairs import Features, layer_pairs
+from .base import DistillLoss
 
 
 @MODELS.register_module()
-class SPLoss(nn.Module):
+class SPLoss(DistillLoss):
     r"""Match the row-normalised batch similarity (Gram) matrices of student and teacher.
 
     Tung, Mori. *Similarity-Preserving Knowledge Distillation*. ICCV 2019,
@@ -36,6 +36,9 @@ class SPLoss(nn.Module):
     Args:
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self, loss_weight: float = 1.0):
         super().__init__()

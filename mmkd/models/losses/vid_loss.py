@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from mmkd.registry import MODELS
 from ._layer_pairs import Features, check_4d, layer_pairs, pool_to_smaller
+from .base import DistillLoss
 
 Channels = Union[int, Sequence[int]]
 
@@ -17,7 +18,7 @@ def _conv1x1(in_channels: int, out_channels: int) -> nn.Conv2d:
 
 
 @MODELS.register_module()
-class VIDLoss(nn.Module):
+class VIDLoss(DistillLoss):
     r"""Gaussian negative log-likelihood of teacher features given the student's.
 
     Ahn, Hu, Damianou, Lawrence, Dai. *Variational Information Distillation for
@@ -62,6 +63,9 @@ class VIDLoss(nn.Module):
         eps (float): Floor of the variance. Defaults to 1e-5.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
+
+    same_shape = ()
+    needs_data_samples = False
 
     def __init__(self,
                  student_channels: Channels,

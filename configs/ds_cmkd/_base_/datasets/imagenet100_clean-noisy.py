@@ -6,6 +6,7 @@
 # Layout (bring your own, ImageFolder style):
 #   data/imagenet100/train/<wnid>/*.JPEG
 #   data/imagenet100/val/<wnid>/*.JPEG
+_base_ = ['./clean-noisy_imagefolder.py']
 data_root = 'data/imagenet100'
 num_classes = 100
 snr = 0.5  # the paper: SNR 0.5 on ImageNet-100 and ImageNet (Sec. 6.1)
@@ -30,21 +31,13 @@ test_pipeline = [
 ]
 _norm = dict(type='mmpretrain.ClsDataPreprocessor', num_classes=num_classes,
              mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
-paired_preprocessor = dict(type='mmkd.MultiModalDataPreprocessor',
-                           preprocessors=dict(clean=_norm, noisy=_norm),
+paired_preprocessor = dict(preprocessors=dict(clean=_norm, noisy=_norm),
                            num_classes=num_classes)
-train_dataloader = dict(
-    batch_size=64, num_workers=8, persistent_workers=True,
-    dataset=dict(type='mmkd.PairedClsDataset', modalities=('clean', ), data_root=data_root,
-                 folders=dict(clean='train'), class_subfolders=True,
-                 pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True))
-val_dataloader = dict(
-    batch_size=128, num_workers=8, persistent_workers=True,
-    dataset=dict(type='mmkd.PairedClsDataset', modalities=('clean', ), data_root=data_root,
-                 folders=dict(clean='val'), class_subfolders=True,
-                 pipeline=test_pipeline, test_mode=True),
-    sampler=dict(type='DefaultSampler', shuffle=False))
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
+train_dataloader = dict(num_workers=8,
+                        dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(num_workers=8,
+                      dataset=dict(data_root=data_root, folders=dict(clean='val'),
+                                   pipeline=test_pipeline, test_mode=True))
 test_dataloader = val_dataloader
+val_evaluator = dict(topk=(1, 5))
 test_evaluator = val_evaluator

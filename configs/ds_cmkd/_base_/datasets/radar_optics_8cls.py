@@ -9,7 +9,7 @@
 #   data/radar_optics/test/radar/<class>/<id>.png
 # <class> is one of `classes` below (or its index 0-7). A file without its partner
 # raises, naming it (on_unpaired='skip' drops such files and logs how many).
-# A synthetic miniature in this layout: mmkd.datasets.radar_optics_miniature.
+# A synthetic miniature in this layout: mmkd.testing.radar_optics_miniature.
 data_root = 'data/radar_optics'
 classes = ('cargo', 'fishing_vessel', 'sailing_vessel', 'pleasure_vessel', 'hsc',
            'law_vessel', 'ocean_buoy', 'helicopter')

@@ -4,6 +4,11 @@ The exported files load with mmpretrain/mmseg/mmdet alone (``init_model``, their
 ``tools/test.py``), with no mmkd import and under torch's ``weights_only=True``: the
 checkpoint holds only tensors and plain metadata, and the config has the student as its
 ``model``, the host library as ``default_scope`` and no mmkd hooks or imports.
+
+Also the config inspection the tools share (:func:`runner_model_cfg`,
+:func:`is_distillation_config`, :func:`member_names`). The student's dataset reads its
+own modality only; how each paired pipeline step maps to the host library's is the
+transform's to say (:mod:`mmkd.datasets.host_pipeline`).
 """
 import copy
 import os
@@ -17,12 +22,10 @@ from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from mmkd.registry import type_name as _type_name
 from mmkd.version import __version__
 
 DISTILLER_TYPES = ('Distiller', 'MutualDistiller')
-# Transforms that render the student's modality from another one (simulated SAR from
-# optical, a noisy view from a clean one): such a student still needs the source data.
-RENDERED_MODALITY_TRANSFORMS = ('SimulateSAR', 'SaltPepperNoise')
 
 
 def runner_model_cfg(cfg: Config):
@@ -144,26 +147,6 @@ def _without_distillation_runtime(out: Config) -> Config:
     return out
 
 
-def _type_name(t: dict) -> str:
-    return str(t.get('type', '')).split('.')[-1]
-
-
-def _select_before_packing(pipeline, modality: str) -> list:
-    """Replace the paired packer by ``SelectModality`` + the host library's packer."""
-    from mmkd.datasets.host_pipeline import HOST_PACKERS
-    out = []
-    for t in pipeline:
-        if _type_name(t) == 'PackMultiModalInputs':
-            task = t.get('task', 'cls')
-            if task not in HOST_PACKERS:
-                raise ValueError(f'PackMultiModalInputs task {task!r}: no host packer')
-            out += [dict(type='mmkd.SelectModality', modality=modality),
-                    dict(type=HOST_PACKERS[task])]
-        else:
-            out.append(dict(t))
-    return out
-
-
 def _raster_files(dataset: dict, modality: str) -> bool:
     """Whether the modality's files are (Geo)TIFF or .npy: the first image of its
     folder when the data is on this machine, else what ``id_patterns`` says."""
@@ -186,7 +169,12 @@ def _single_modality_dataset(dataset: dict, modality: str, where: str = 'dataset
     modality, read by mmkd's loader exactly as in distillation (the exported config
     then needs mmkd; the reason is logged)."""
     from mmkd.datasets.georef import by_name
-    from mmkd.datasets.host_pipeline import host_pipeline, prune_pipeline
+    from mmkd.datasets.host_pipeline import (
+        host_pipeline,
+        prune_pipeline,
+        renders_modality,
+        repack_one_modality,
+    )
     if _type_name(dataset) == 'PairedCocoDataset':  # detection: mmdet's CocoDataset
         from mmkd.datasets.paired_coco_dataset import single_modality_dataset
         single_modality_dataset(dataset, modality, where)
@@ -195,11 +183,11 @@ def _single_modality_dataset(dataset: dict, modality: str, where: str = 'dataset
                                    'PairedSceneWindowDataset'):
         return
     pipeline = dataset.get('pipeline', [])
-    if any(_type_name(t) in RENDERED_MODALITY_TRANSFORMS for t in pipeline):
+    if renders_modality(pipeline):
         # the student's input is rendered from another modality: keep the paired
         # dataset and pipeline (they read the source), then hand the host library's
         # packer the student's modality alone
-        dataset['pipeline'] = _select_before_packing(pipeline, modality)
+        dataset['pipeline'] = repack_one_modality(pipeline, modality)
         return
     pruned = prune_pipeline(pipeline, modality)
     one_folder = isinstance((dataset.get('folders') or {}).get(modality), str)

@@ -92,20 +92,24 @@ def _smooth_noise(rng, size, scale, amp):
     return cv2.resize(n, (size, size), interpolation=cv2.INTER_CUBIC) * amp
 
 
-def draw_scene(rng: np.random.Generator, size: int = 128,
-               buildings: Tuple[int, int] = (3, 9)) -> Scene:
-    """Draw land cover and non-overlapping buildings (rotated rectangles)."""
-    cover = np.where(_smooth_noise(rng, size, 24, 1.0) > 0.4, SOIL, GRASS).astype(np.uint8)
-    for _ in range(rng.integers(1, 3)):  # roads: straight bands
+def _draw_roads(rng: np.random.Generator, cover: np.ndarray) -> None:
+    """One or two straight road bands across ``cover``, in place."""
+    size = cover.shape[0]
+    for _ in range(rng.integers(1, 3)):
         w = int(rng.integers(max(3, size // 32), max(4, size // 16) + 1))
         p = int(rng.integers(0, size - w))
         if rng.random() < 0.5:
             cover[p:p + w] = ROAD
         else:
             cover[:, p:p + w] = ROAD
-    scene = Scene(size=size, cover=cover)
-    occupied = cover == ROAD
-    n = int(rng.integers(buildings[0], buildings[1] + 1))
+
+
+def _place_buildings(rng: np.random.Generator, scene: Scene, n: int,
+                     occupied: np.ndarray) -> None:
+    """Add up to ``n`` rotated rectangles to ``scene``, each kept 2 px clear of roads and
+    of the others (``occupied``, updated in place); a draw that does not fit is retried,
+    ``20 n`` draws at most."""
+    size = scene.size
     for _ in range(n * 20):
         if len(scene.polygons) >= n:
             break
@@ -126,12 +130,29 @@ def draw_scene(rng: np.random.Generator, size: int = 128,
         scene.roof.append(int(rng.integers(len(ROOF_COLOURS))))
         scene.gabled.append(bool(rng.random() < 0.5))
         scene.angles.append(float(angle))
-    for _ in range(rng.integers(2, 8)):  # tree crowns, not on buildings or roads
+
+
+def _plant_trees(rng: np.random.Generator, cover: np.ndarray, occupied: np.ndarray) -> None:
+    """Tree crowns (discs) on ``cover``, in place, not on buildings or roads."""
+    size = cover.shape[0]
+    for _ in range(rng.integers(2, 8)):
         r = rng.uniform(0.02, 0.06) * size
         cx, cy = rng.uniform(0, size, 2)
         ys, xs = np.mgrid[0:size, 0:size]
         crown = (xs + 0.5 - cx)**2 + (ys + 0.5 - cy)**2 < r * r
         cover[crown & ~occupied] = TREE
+
+
+def draw_scene(rng: np.random.Generator, size: int = 128,
+               buildings: Tuple[int, int] = (3, 9)) -> Scene:
+    """Draw land cover and non-overlapping buildings (rotated rectangles)."""
+    cover = np.where(_smooth_noise(rng, size, 24, 1.0) > 0.4, SOIL, GRASS).astype(np.uint8)
+    _draw_roads(rng, cover)
+    scene = Scene(size=size, cover=cover)
+    occupied = cover == ROAD
+    n = int(rng.integers(buildings[0], buildings[1] + 1))
+    _place_buildings(rng, scene, n, occupied)
+    _plant_trees(rng, cover, occupied)
     return scene
 
 
@@ -177,6 +198,55 @@ def render_optical(scene: Scene, rng: np.random.Generator,
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def _image_building(rng: np.random.Generator, m: np.ndarray, dc: float, dt: float,
+                    sigma: np.ndarray, xpol: np.ndarray, hh_vv: np.ndarray) -> None:
+    """Add one building (footprint ``m``, sensor on the left) to the backscatter maps, in
+    place, row by row: radar shadow, layover of wall and roof displaced towards the
+    sensor by ``dc`` = h·cot θ, the double bounce at the wall's foot; ``dt`` = h·tan θ
+    is the shadow's length past the far wall."""
+    s = m.shape[1]
+    roof_sigma = 10**(rng.uniform(-12, -6) / 10)
+    wall_sigma = 10**(-7 / 10)
+    for y in np.nonzero(m.any(1))[0]:
+        xs = np.nonzero(m[y])[0]
+        x0, x1 = xs.min(), xs.max()
+        lo = int(round(x0 - dc))
+        # radar shadow: behind the displaced roof to h*tan(theta) past the far wall
+        a, b = max(int(round(x1 - dc)) + 1, 0), min(int(round(x1 + dt)) + 1, s)
+        sigma[y, a:b] = 10**(-24 / 10)
+        xpol[y, a:b] = 0.5
+        # layover: the sensor-facing wall, then the roof, shifted towards the sensor
+        a, b = max(lo, 0), max(min(x0, s), 0)
+        sigma[y, a:b] += wall_sigma
+        a, b = max(lo, 0), max(min(int(round(x1 - dc)) + 1, s), 0)
+        sigma[y, a:b] += roof_sigma
+        xpol[y, a:b] = 0.2
+        # double bounce at the foot of the wall (ground-wall dihedral): very bright
+        a, b = max(x0 - 1, 0), min(x0 + 1, s)
+        sigma[y, a:b] += 10**(rng.uniform(3, 8) / 10)
+        xpol[y, a:b] = 0.05
+        hh_vv[y, a:b] = 2.0
+
+
+def _speckle(rng: np.random.Generator, bands: List[np.ndarray], looks: float,
+             sar_cell: int) -> List[np.ndarray]:
+    """The four bands averaged over ``sar_cell`` cells, speckled once per cell (HV and VH
+    share one draw: reciprocity), resampled to the grid, plus the noise floor."""
+    s = bands[0].shape[0]
+    c = s // sar_cell  # resolution cells per side: average, speckle, resample
+    if sar_cell > 1:
+        bands = [b.reshape(c, sar_cell, c, sar_cell).mean((1, 3)) for b in bands]
+    speckle_x = rng.gamma(looks, 1 / looks, (c, c))   # HV and VH: reciprocal, shared
+    out = []
+    for i, b in enumerate(bands):
+        n = speckle_x if i in (1, 2) else rng.gamma(looks, 1 / looks, (c, c))
+        b = b * n
+        if sar_cell > 1:
+            b = np.kron(b, np.ones((sar_cell, sar_cell), np.float32))
+        out.append(b + 10**(-27 / 10) * rng.exponential(1.0, (s, s)))
+    return out
+
+
 def render_sar(scene: Scene, rng: np.random.Generator, look: str = 'west',
                incidence_deg: float = 35.0, looks: float = 2.0,
                nodata_prob: float = 0.1, sar_cell: int = 1) -> np.ndarray:
@@ -201,44 +271,13 @@ def render_sar(scene: Scene, rng: np.random.Generator, look: str = 'west',
     sigma = 10**(db / 10) * np.exp(_smooth_noise(rng, s, 8, 0.25))
     xpol = np.vectorize(XPOL.get)(cover).astype(np.float32)
     hh_vv = np.ones((s, s), np.float32)          # HH / VV ratio
-    for poly, h, r in zip(scene.polygons, scene.heights, scene.roof):
-        m = rot(polygon_mask(poly, s))
-        dc, dt = h * cot, h * tan
-        roof_sigma = 10**(rng.uniform(-12, -6) / 10)
-        wall_sigma = 10**(-7 / 10)
-        for y in np.nonzero(m.any(1))[0]:
-            xs = np.nonzero(m[y])[0]
-            x0, x1 = xs.min(), xs.max()
-            lo = int(round(x0 - dc))
-            # radar shadow: behind the displaced roof to h*tan(theta) past the far wall
-            a, b = max(int(round(x1 - dc)) + 1, 0), min(int(round(x1 + dt)) + 1, s)
-            sigma[y, a:b] = 10**(-24 / 10)
-            xpol[y, a:b] = 0.5
-            # layover: the sensor-facing wall, then the roof, shifted towards the sensor
-            a, b = max(lo, 0), max(min(x0, s), 0)
-            sigma[y, a:b] += wall_sigma
-            a, b = max(lo, 0), max(min(int(round(x1 - dc)) + 1, s), 0)
-            sigma[y, a:b] += roof_sigma
-            xpol[y, a:b] = 0.2
-            # double bounce at the foot of the wall (ground-wall dihedral): very bright
-            a, b = max(x0 - 1, 0), min(x0 + 1, s)
-            sigma[y, a:b] += 10**(rng.uniform(3, 8) / 10)
-            xpol[y, a:b] = 0.05
-            hh_vv[y, a:b] = 2.0
+    for poly, h in zip(scene.polygons, scene.heights):
+        _image_building(rng, rot(polygon_mask(poly, s)), h * cot, h * tan, sigma, xpol,
+                        hh_vv)
     sigma = cv2.GaussianBlur(sigma, (3, 3), 0.5)
     co = sigma
     bands = [co * np.sqrt(hh_vv), co * xpol, co * xpol, co / np.sqrt(hh_vv)]
-    c = s // sar_cell  # resolution cells per side: average, speckle, resample
-    if sar_cell > 1:
-        bands = [b.reshape(c, sar_cell, c, sar_cell).mean((1, 3)) for b in bands]
-    speckle_x = rng.gamma(looks, 1 / looks, (c, c))   # HV and VH: reciprocal, shared
-    out = []
-    for i, b in enumerate(bands):
-        n = speckle_x if i in (1, 2) else rng.gamma(looks, 1 / looks, (c, c))
-        b = b * n
-        if sar_cell > 1:
-            b = np.kron(b, np.ones((sar_cell, sar_cell), np.float32))
-        out.append(b + 10**(-27 / 10) * rng.exponential(1.0, (s, s)))
+    out = _speckle(rng, bands, looks, sar_cell)
     sar = np.stack([np.rot90(b, -k) for b in out], -1).astype(np.float32)
     if rng.random() < nodata_prob:  # strip edge: a wedge without data
         ys, xs = np.mgrid[0:s, 0:s]
@@ -263,7 +302,6 @@ def make_synthetic_buildings(root: str, num_train: int = 160, num_val: int = 40,
     Returns ``root``. Deterministic given ``seed``; existing complete data with the
     same settings is reused unless ``overwrite``.
     """
-    import tifffile
     settings = dict(num_train=num_train, num_val=num_val, num_test=num_test, size=size,
                     seed=seed, look=look, looks=looks, version=1)
     if sar_cell != 1:  # (absent at 1: data written before the option stays valid)
@@ -283,16 +321,32 @@ def make_synthetic_buildings(root: str, num_train: int = 160, num_val: int = 40,
         for i in range(n):
             sid = f'{split}_{i:04d}'
             scene = draw_scene(rng, size)
-            tifffile.imwrite(osp.join(root, 'sar', sid + '.tif'),
-                             np.moveaxis(render_sar(scene, rng, look, looks=looks,
-                                                    sar_cell=sar_cell), -1, 0),
-                             photometric='minisblack', planarconfig='separate')
-            cv2.imwrite(osp.join(root, 'optical', sid + '.png'),
-                        render_optical(scene, rng)[..., ::-1])  # cv2 writes BGR
-            cv2.imwrite(osp.join(root, 'masks', sid + '.png'), footprint_mask(scene))
+            _write_sample(root, sid, scene, rng, look, looks, sar_cell)
             splits.setdefault(split, []).append(sid)
             for j, (poly, h) in enumerate(zip(scene.polygons, scene.heights)):
                 rows.append([sid, j, polygon_wkt(poly), f'{h:.2f}'])
+    _write_index(root, splits, rows, settings)
+    with open(stamp, 'w') as f:
+        json.dump(settings, f)
+    return root
+
+
+def _write_sample(root: str, sid: str, scene: Scene, rng: np.random.Generator, look: str,
+                  looks: float, sar_cell: int) -> None:
+    """``sar/<sid>.tif`` (4 bands, planar), ``optical/<sid>.png``, ``masks/<sid>.png``."""
+    import tifffile
+    tifffile.imwrite(osp.join(root, 'sar', sid + '.tif'),
+                     np.moveaxis(render_sar(scene, rng, look, looks=looks,
+                                            sar_cell=sar_cell), -1, 0),
+                     photometric='minisblack', planarconfig='separate')
+    cv2.imwrite(osp.join(root, 'optical', sid + '.png'),
+                render_optical(scene, rng)[..., ::-1])  # cv2 writes BGR
+    cv2.imwrite(osp.join(root, 'masks', sid + '.png'), footprint_mask(scene))
+
+
+def _write_index(root: str, splits: Dict[str, List[str]], rows: List[list],
+                 settings: dict) -> None:
+    """``splits/<split>.txt``, ``footprints.csv`` and the README saying it is synthetic."""
     for split, ids in splits.items():
         with open(osp.join(root, 'splits', f'{split}.txt'), 'w') as f:
             f.write('\n'.join(ids) + '\n')
@@ -302,8 +356,5 @@ def make_synthetic_buildings(root: str, num_train: int = 160, num_val: int = 40,
         w.writerows(rows)
     with open(osp.join(root, 'README.txt'), 'w') as f:
         f.write('SYNTHETIC paired SAR/optical building benchmark generated by '
-                'mmkd.datasets.synthetic_buildings (not real imagery).\n'
+                'mmkd.testing.synthetic_buildings (not real imagery).\n'
                 f'settings: {settings}\n')
-    with open(stamp, 'w') as f:
-        json.dump(settings, f)
-    return root

@@ -54,32 +54,46 @@ def make_spacenet6_miniature(root: str, num_tiles: int = 4, size: int = 64,
     for d in ('SAR-Intensity', 'PS-RGB', 'SummaryData'):
         os.makedirs(osp.join(aoi, d), exist_ok=True)
     rng = np.random.default_rng(seed)
-    res = 0.5
     rows: List[list] = []
     for n in range(num_tiles):
-        strip = STRIPS[n % 2]
-        flag = orientations[n % 2]
-        image_id = f'{strip}_tile_{7000 + n}'
-        scene = draw_scene(rng, size, buildings=(0, 0) if n < empty_tiles else (2, 5))
-        sar = render_sar(scene, rng, look='north' if flag == 0 else 'south',
-                         nodata_prob=0.0)
-        opt = render_optical(scene, rng)
-        if optical_scale != 1:
-            import cv2
-            opt = cv2.resize(opt, (size * optical_scale, size * optical_scale),
-                             interpolation=cv2.INTER_LINEAR)
-        x0, y0 = 595000.0 + n * size * res, 5750000.0
-        sar_name = f'{PREFIX}_SAR-Intensity_{image_id}.tif'
-        _write_geotiff(osp.join(aoi, 'SAR-Intensity', sar_name), np.moveaxis(sar, -1, 0),
-                       x0, y0, res, nodata=0.0)
-        _write_geotiff(osp.join(aoi, 'PS-RGB', f'{PREFIX}_PS-RGB_{image_id}.tif'),
-                       np.moveaxis(opt, -1, 0), x0, y0, res / optical_scale)
-        if not scene.polygons:
-            rows.append([image_id, 0, 'POLYGON EMPTY', 0, 0, 0])
-        for j, (poly, h) in enumerate(zip(scene.polygons, scene.heights)):
-            metres = h * res
-            rows.append([image_id, j + 1, polygon_wkt(poly), f'{metres:.2f}',
-                         f'{metres:.2f}', '0.0'])
+        rows += _write_tile(aoi, n, rng, size, orientations[n % 2], optical_scale,
+                            empty=n < empty_tiles)
+    _write_summary(aoi, rows, orientations)
+    return aoi
+
+
+def _write_tile(aoi: str, n: int, rng: np.random.Generator, size: int, flag: int,
+                optical_scale: int, empty: bool, res: float = 0.5) -> List[list]:
+    """Tile ``n``'s SAR-Intensity and PS-RGB GeoTIFFs (side by side on the UTM grid,
+    ``res`` m pixels); returns its rows of the footprint table."""
+    strip = STRIPS[n % 2]
+    image_id = f'{strip}_tile_{7000 + n}'
+    scene = draw_scene(rng, size, buildings=(0, 0) if empty else (2, 5))
+    sar = render_sar(scene, rng, look='north' if flag == 0 else 'south', nodata_prob=0.0)
+    opt = render_optical(scene, rng)
+    if optical_scale != 1:
+        import cv2
+        opt = cv2.resize(opt, (size * optical_scale, size * optical_scale),
+                         interpolation=cv2.INTER_LINEAR)
+    x0, y0 = 595000.0 + n * size * res, 5750000.0
+    sar_name = f'{PREFIX}_SAR-Intensity_{image_id}.tif'
+    _write_geotiff(osp.join(aoi, 'SAR-Intensity', sar_name), np.moveaxis(sar, -1, 0),
+                   x0, y0, res, nodata=0.0)
+    _write_geotiff(osp.join(aoi, 'PS-RGB', f'{PREFIX}_PS-RGB_{image_id}.tif'),
+                   np.moveaxis(opt, -1, 0), x0, y0, res / optical_scale)
+    if not scene.polygons:
+        return [[image_id, 0, 'POLYGON EMPTY', 0, 0, 0]]
+    rows = []
+    for j, (poly, h) in enumerate(zip(scene.polygons, scene.heights)):
+        metres = h * res
+        rows.append([image_id, j + 1, polygon_wkt(poly), f'{metres:.2f}', f'{metres:.2f}',
+                     '0.0'])
+    return rows
+
+
+def _write_summary(aoi: str, rows: List[list], orientations: Sequence[int]) -> None:
+    """``SummaryData/`` (the footprint CSV, ``SAR_orientations.txt``) and the README that
+    says the miniature is synthetic."""
     with open(osp.join(aoi, 'SummaryData', f'{PREFIX}_Buildings.csv'), 'w',
               newline='') as f:
         w = csv.writer(f)
@@ -92,4 +106,3 @@ def make_spacenet6_miniature(root: str, num_tiles: int = 4, size: int = 64,
     with open(osp.join(aoi, 'README_SYNTHETIC.txt'), 'w') as f:
         f.write('SYNTHETIC miniature of the SpaceNet 6 layout written by mmkd for tests; '
                 'not SpaceNet data.\n')
-    return aoi

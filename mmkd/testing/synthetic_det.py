@@ -120,6 +120,61 @@ def _iou(a: Sequence[float], b: Sequence[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _draw_object(rng: np.random.Generator, size: int, scale: float,
+                 objects: List[Tuple[str, List[float]]], optical: np.ndarray,
+                 thermal: np.ndarray) -> None:
+    """Draw one object's size, heading and place; when its box fits the image and
+    overlaps no box of ``objects`` (IoU <= 0.1), append it and paint it into
+    ``optical`` and ``thermal`` (in place, with a hot spot near its front)."""
+    import cv2
+    name = CLASSES[int(rng.integers(len(CLASSES)))]
+    (lo, hi), aspect = _SHAPES[name]
+    length = rng.uniform(lo, hi) * scale
+    width = length * aspect * rng.uniform(0.9, 1.1)
+    theta = rng.uniform(0, np.pi)
+    margin = length / 2 + 1
+    if 2 * margin >= size:
+        return
+    cx, cy = rng.uniform(margin, size - margin, 2)
+    polys = _polygons(name, cx, cy, length, width, theta)
+    pts = np.concatenate(polys)
+    box = [float(max(0.0, pts[:, 0].min())), float(max(0.0, pts[:, 1].min())),
+           float(min(size, pts[:, 0].max())), float(min(size, pts[:, 1].max()))]
+    if box[2] - box[0] < 2 or box[3] - box[1] < 2:
+        return
+    if any(_iou(box, b) > 0.1 for _, b in objects):
+        return
+    objects.append((name, box))
+
+    colour = rng.uniform(0.1, 0.95, 3).astype(np.float32)
+    body, hot = _THERMAL[name]
+    body = body + rng.uniform(-0.05, 0.05)
+    for k, poly in enumerate(polys):
+        mask = np.zeros((size, size), np.uint8)
+        cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 1, shift=4)
+        shade = 1.0 if k == 0 else 0.8
+        optical[mask > 0] = colour * shade
+        thermal[mask > 0] = body * shade
+    # a hot spot (engine) near the front
+    c, s = np.cos(theta), np.sin(theta)
+    hx, hy = cx + 0.5 * length / 2 * c, cy + 0.5 * length / 2 * s
+    yy, xx = np.mgrid[0:size, 0:size]
+    thermal += (hot - body) * np.exp(
+        -((xx - hx)**2 + (yy - hy)**2) / (2 * (0.12 * length)**2)).astype(np.float32)
+
+
+def _degrade_infrared(rng: np.random.Generator, thermal: np.ndarray,
+                      scale: float) -> np.ndarray:
+    """The thermal map as the degraded single band: blur, low contrast, speckle, additive
+    noise; uint8."""
+    import cv2
+    ir = cv2.GaussianBlur(thermal, (0, 0), 1.6 * scale + 0.4)
+    ir = 0.15 + 0.65 * ir
+    ir = ir * rng.gamma(shape=12.0, scale=1 / 12.0, size=ir.shape)
+    ir = ir + rng.normal(0, 0.025, ir.shape)
+    return (ir.clip(0, 1) * 255).round().astype(np.uint8)
+
+
 def render_scene(rng: np.random.Generator, size: int = 256, max_objects: int = 6
                  ) -> Tuple[np.ndarray, np.ndarray, List[Tuple[str, List[float]]]]:
     """One scene: ``(optical (H, W, 3) uint8 BGR, infrared (H, W) uint8, objects)``,
@@ -135,52 +190,12 @@ def render_scene(rng: np.random.Generator, size: int = 256, max_objects: int = 6
     for _ in range(20 * n):  # rejection sampling: objects do not overlap much
         if len(objects) == n:
             break
-        name = CLASSES[int(rng.integers(len(CLASSES)))]
-        (lo, hi), aspect = _SHAPES[name]
-        length = rng.uniform(lo, hi) * scale
-        width = length * aspect * rng.uniform(0.9, 1.1)
-        theta = rng.uniform(0, np.pi)
-        margin = length / 2 + 1
-        if 2 * margin >= size:
-            continue
-        cx, cy = rng.uniform(margin, size - margin, 2)
-        polys = _polygons(name, cx, cy, length, width, theta)
-        pts = np.concatenate(polys)
-        box = [float(max(0.0, pts[:, 0].min())), float(max(0.0, pts[:, 1].min())),
-               float(min(size, pts[:, 0].max())), float(min(size, pts[:, 1].max()))]
-        if box[2] - box[0] < 2 or box[3] - box[1] < 2:
-            continue
-        if any(_iou(box, b) > 0.1 for _, b in objects):
-            continue
-        objects.append((name, box))
-
-        colour = rng.uniform(0.1, 0.95, 3).astype(np.float32)
-        body, hot = _THERMAL[name]
-        body = body + rng.uniform(-0.05, 0.05)
-        for k, poly in enumerate(polys):
-            mask = np.zeros((size, size), np.uint8)
-            cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 1, shift=4)
-            shade = 1.0 if k == 0 else 0.8
-            optical[mask > 0] = colour * shade
-            thermal[mask > 0] = body * shade
-        # a hot spot (engine) near the front
-        c, s = np.cos(theta), np.sin(theta)
-        hx, hy = cx + 0.5 * length / 2 * c, cy + 0.5 * length / 2 * s
-        yy, xx = np.mgrid[0:size, 0:size]
-        thermal += (hot - body) * np.exp(
-            -((xx - hx)**2 + (yy - hy)**2) / (2 * (0.12 * length)**2)).astype(np.float32)
+        _draw_object(rng, size, scale, objects, optical, thermal)
 
     optical = cv2.GaussianBlur(optical, (0, 0), 0.6 * scale + 0.2)
     optical = (optical + rng.normal(0, 0.01, optical.shape)).clip(0, 1)
     optical_u8 = (optical[..., ::-1] * 255).round().astype(np.uint8)  # RGB -> BGR for cv2
-
-    # degraded single band: blur, low contrast, speckle, additive noise
-    ir = cv2.GaussianBlur(thermal, (0, 0), 1.6 * scale + 0.4)
-    ir = 0.15 + 0.65 * ir
-    ir = ir * rng.gamma(shape=12.0, scale=1 / 12.0, size=ir.shape)
-    ir = ir + rng.normal(0, 0.025, ir.shape)
-    ir_u8 = (ir.clip(0, 1) * 255).round().astype(np.uint8)
-    return optical_u8, ir_u8, objects
+    return optical_u8, _degrade_infrared(rng, thermal, scale), objects
 
 
 def _scene_rng(seed: int, split: str, index: int) -> np.random.Generator:
@@ -202,38 +217,44 @@ def make_synthetic_det(root: str, num_train: int = 400, num_val: int = 100,
     Returns:
         ``root``.
     """
-    import cv2
     stamp = osp.join(root, f'.complete-{num_train}-{num_val}-{size}-{seed}-{max_objects}')
     if osp.isfile(stamp):
         return root
-    categories = [dict(id=i + 1, name=n, supercategory='vehicle')
-                  for i, n in enumerate(CLASSES)]
     os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
     for split, count in (('train', num_train), ('val', num_val)):
-        for m in MODALITIES:
-            os.makedirs(osp.join(root, m, split), exist_ok=True)
-        images, annotations = [], []
-        for i in range(count):
-            optical, infrared, objects = render_scene(_scene_rng(seed, split, i), size,
-                                                      max_objects)
-            file_name = f'{split}/{i:06d}.png'
-            cv2.imwrite(osp.join(root, 'optical', file_name), optical)
-            cv2.imwrite(osp.join(root, 'infrared', file_name), infrared)
-            images.append(dict(id=i, file_name=file_name, width=size, height=size))
-            for name, (x1, y1, x2, y2) in objects:
-                w, h = x2 - x1, y2 - y1
-                annotations.append(dict(
-                    id=len(annotations) + 1, image_id=i,
-                    category_id=CLASSES.index(name) + 1,
-                    bbox=[round(x1, 2), round(y1, 2), round(w, 2), round(h, 2)],
-                    area=round(w * h, 2), iscrowd=0))
-        coco = dict(
-            info=dict(description='mmkd synthetic paired detection benchmark (generated, '
-                                  'not real imagery)', modalities=list(MODALITIES),
-                      size=size, seed=seed),
-            images=images, annotations=annotations, categories=categories)
-        with open(osp.join(root, 'annotations', f'{split}.json'), 'w') as f:
-            json.dump(coco, f)
+        _write_split(root, split, count, size, seed, max_objects)
     with open(stamp, 'w') as f:
-        f.write('synthetic detection benchmark generated by mmkd.datasets.synthetic_det\n')
+        f.write('synthetic detection benchmark generated by mmkd.testing.synthetic_det\n')
     return root
+
+
+def _write_split(root: str, split: str, count: int, size: int, seed: int,
+                 max_objects: int) -> None:
+    """The split's images of both modalities and ``annotations/<split>.json``."""
+    import cv2
+    for m in MODALITIES:
+        os.makedirs(osp.join(root, m, split), exist_ok=True)
+    images, annotations = [], []
+    for i in range(count):
+        optical, infrared, objects = render_scene(_scene_rng(seed, split, i), size,
+                                                  max_objects)
+        file_name = f'{split}/{i:06d}.png'
+        cv2.imwrite(osp.join(root, 'optical', file_name), optical)
+        cv2.imwrite(osp.join(root, 'infrared', file_name), infrared)
+        images.append(dict(id=i, file_name=file_name, width=size, height=size))
+        for name, (x1, y1, x2, y2) in objects:
+            w, h = x2 - x1, y2 - y1
+            annotations.append(dict(
+                id=len(annotations) + 1, image_id=i,
+                category_id=CLASSES.index(name) + 1,
+                bbox=[round(x1, 2), round(y1, 2), round(w, 2), round(h, 2)],
+                area=round(w * h, 2), iscrowd=0))
+    categories = [dict(id=i + 1, name=n, supercategory='vehicle')
+                  for i, n in enumerate(CLASSES)]
+    coco = dict(
+        info=dict(description='mmkd synthetic paired detection benchmark (generated, '
+                              'not real imagery)', modalities=list(MODALITIES),
+                  size=size, seed=seed),
+        images=images, annotations=annotations, categories=categories)
+    with open(osp.join(root, 'annotations', f'{split}.json'), 'w') as f:
+        json.dump(coco, f)
