@@ -249,6 +249,51 @@ def test_det_report_from_finished_runs(tmp_path):
         '(paired_diff.png)', '(res/paired_diff.png)') in text
 
 
+def test_keep_rows_adds_an_earlier_calls_rows_only_when_its_baseline_reproduces(
+        tmp_path):
+    work, res = tmp_path / 'work', tmp_path / 'res'
+    finished(work, 'teacher', 30.0)
+    for s, h in enumerate([10.0, 12.0, 11.0]):
+        finished(work, f'hard_seed{s}', h, s_per_iter=0.8)
+        finished(work, f'hard+cwd_seed{s}', h + 3, s_per_iter=1.2)
+    common = ['--work-dir', str(work), '--results-dir', str(res), '--no-readme']
+    ev.main(['det-kd', '--summarize', '--methods', 'hard+cwd'] + common)
+    # a later call, another row, the same teacher and baseline (rebuilt from scratch)
+    work2 = tmp_path / 'work2'
+    finished(work2, 'teacher', 30.0)
+    for s, h in enumerate([10.0, 12.0, 11.0]):
+        finished(work2, f'hard_seed{s}', h, s_per_iter=0.8)
+        finished(work2, f'hard+pkd_seed{s}', h + 1, s_per_iter=1.1)
+    common2 = ['--work-dir', str(work2), '--results-dir', str(res), '--no-readme']
+    ev.main(['det-kd', '--summarize', '--keep-rows', '--methods', 'hard+pkd'] + common2)
+    out = json.loads((res / 'results.json').read_text())
+    assert out['rows'] == ['hard', 'hard+cwd', 'hard+pkd']  # the table's order
+    assert out['stats']['hard+cwd']['mean'] == pytest.approx(3.0)
+    assert out['stats']['hard+pkd']['mean'] == pytest.approx(1.0)
+    assert out['kept']['rows'] == ['hard+cwd']
+    assert '--methods hard+cwd' in out['kept']['commands']['hard+cwd']
+    text = (res / 'table.md').read_text()
+    assert 'Rows `hard+cwd` are kept from an earlier call' in text
+    assert '`hard+cwd`: hard + CWD' in text and '`hard+pkd`: hard + PKD' in text
+    # kept twice: the row still names the call that measured it
+    ev.main(['det-kd', '--summarize', '--keep-rows', '--methods', 'hard+pkd'] + common2)
+    out = json.loads((res / 'results.json').read_text())
+    assert '--methods hard+cwd' in out['kept']['commands']['hard+cwd']
+
+    # a baseline seed that does not reproduce: refused, naming the seed and both values
+    work3 = tmp_path / 'work3'
+    finished(work3, 'teacher', 30.0)
+    for s, h in enumerate([10.0, 12.5, 11.0]):
+        finished(work3, f'hard_seed{s}', h)
+        finished(work3, f'hard+fgd_seed{s}', h + 1)
+    with pytest.raises(SystemExit) as e:
+        ev.main(['det-kd', '--summarize', '--keep-rows', '--methods', 'hard+fgd',
+                 '--work-dir', str(work3), '--results-dir', str(res), '--no-readme'])
+    assert 'another setting' in str(e.value) and 'hard seed 1: 12.0 there, 12.5 now' in \
+        str(e.value)
+    assert json.loads((res / 'results.json').read_text())['rows'] == out['rows']
+
+
 def test_disoptnet_report_from_finished_runs(tmp_path):
     work, res = tmp_path / 'work', tmp_path / 'res'
     readme = tmp_path / 'README.md'

@@ -95,6 +95,7 @@ one teacher per fold) or xView (``--dataset xview``: the synthetic configs point
 import argparse
 import copy
 import importlib.util
+import json
 import math
 import os
 import os.path as osp
@@ -764,7 +765,14 @@ def section(ctx, res):
     else:
         g = (f'ratio {t["value"] / med:.2f}x' if med > 0 else 'ratio inf') + \
             f', gate >= {args.gate:g}x'
-    lines = [f'Scale: {ctx["scale_text"]}. Command: `{res["command"]}`.', '',
+    kept = (res.get('kept') or {}).get('commands', {})
+    by_command = {}
+    for k, c in kept.items():
+        by_command.setdefault(c, []).append(f'`{k}`')
+    lines = [f'Scale: {ctx["scale_text"]}. Command: `{res["command"]}`.' + ''.join(
+        f' Rows {", ".join(ks)} are kept from an earlier call (`{c}`), whose teacher and '
+        'baseline seeds this call reproduced to the last digit; their step times were '
+        'measured in that call.' for c, ks in by_command.items()), '',
              f'{t["label"]}: **{t["value"]:.2f}** {table["metric_name"]}; '
              f'{entries[0]["label"]}: median **{med:.2f}** ({g}).']
     if res.get('gate_failure'):
@@ -981,6 +989,11 @@ def parse_args(argv=None):
     p.add_argument('--no-diagnostics', action='store_true')
     p.add_argument('--summarize', action='store_true',
                    help='report from the finished runs only, train nothing')
+    p.add_argument('--keep-rows', action='store_true',
+                   help="keep the rows of the results.json already in --results-dir that "
+                   "this call does not run, when this call's teacher and baseline "
+                   "reproduce that file's to the last digit (the runs are deterministic);"
+                   " refused otherwise")
     p.add_argument('--dry-run', action='store_true', help='write configs, print commands')
     args = p.parse_args(argv)
     table = TABLES[args.table]
@@ -1116,6 +1129,57 @@ def make_data(ctx):
         sys.exit(f'{root} not found: prepare the {ctx["dataset"]} data as {readme} says')
 
 
+def _same(a, b, tol=1e-6):
+    return a is not None and b is not None and abs(float(a) - float(b)) <= tol
+
+
+def keep_rows(ctx, res):
+    """``--keep-rows``: the rows of the results.json already in ``--results-dir`` that
+    this call did not run, added to ``res`` (runs, diagnostics, ``res['kept']``: which
+    rows and the command that measured them) and to ``ctx['entries']`` in the table's
+    order. Refused (exit) unless this call's teacher and every baseline seed equal that
+    file's: the rows pair seed by seed with this call's baseline only in the same,
+    deterministic setting."""
+    args, table = ctx['args'], ctx['table']
+    path = osp.join(args.results_dir, 'results.json')
+    if not osp.isfile(path):
+        sys.exit(f'--keep-rows: no {path} to keep rows from')
+    with open(path) as fh:
+        old = json.load(fh)
+    base_key = ctx['entries'][0]['key']
+    problems = []
+    if not _same(old.get('teacher', {}).get('value'), res['teacher']['value']):
+        problems.append(f"teacher {old.get('teacher', {}).get('value')} there, "
+                        f"{res['teacher']['value']} now")
+    old_base = old.get('runs', {}).get(base_key, {})
+    for s in args.seeds:
+        now, then = res['runs'].get(base_key, {}).get(s), old_base.get(str(s))
+        if not (now and then and _same(now['value'], then['value'])):
+            problems.append(f'{base_key} seed {s}: {then and then["value"]} there, '
+                            f'{now and now["value"]} now')
+    if problems:
+        sys.exit(f'--keep-rows: {path} was measured in another setting ('
+                 + '; '.join(problems) + '); run its rows again instead')
+    running = {e['key'] for e in ctx['entries']}
+    rows = {e['key']: e for e in table['rows']}
+    kept = [k for k in old.get('rows', []) if k not in running and k in rows
+            and all(str(s) in old['runs'].get(k, {}) for s in args.seeds)]
+    for k in kept:
+        res['runs'][k] = {s: old['runs'][k][str(s)] for s in args.seeds}
+        if k in old.get('diagnostics', {}):
+            res['diagnostics'][k] = old['diagnostics'][k]
+    earlier = (old.get('kept') or {}).get('commands', {})
+    res['kept'] = dict(rows=kept, commands={k: earlier.get(k) or old.get('command')
+                                            for k in kept})
+    order = [e['key'] for e in table['rows']]
+    ctx['entries'] = sorted(ctx['entries'] + [rows[k] for k in kept],
+                            key=lambda e: order.index(e['key']))
+    res['rows'] = [e['key'] for e in ctx['entries']]
+    if kept:
+        print(f'[evidence] kept from {path}: {", ".join(kept)} (teacher and baseline '
+              'reproduced exactly)', flush=True)
+
+
 def main(argv=None):
     args = parse_args(argv)
     ctx = setup(args)
@@ -1144,6 +1208,8 @@ def main(argv=None):
                rows=[e['key'] for e in ctx['entries']], estimate=est,
                command=' '.join(['python', WRITER] + (sys.argv[1:] if argv is None
                                                      else list(argv))))
+    if args.keep_rows and res.get('gate_passed'):
+        keep_rows(ctx, res)
     report(ctx, res)
     if res.get('gate_passed') is False:
         print('[evidence] ' + res['gate_failure'], flush=True)
