@@ -262,7 +262,7 @@ def test_keep_rows_adds_an_earlier_calls_rows_only_when_its_baseline_reproduces(
     work2 = tmp_path / 'work2'
     finished(work2, 'teacher', 30.0)
     for s, h in enumerate([10.0, 12.0, 11.0]):
-        finished(work2, f'hard_seed{s}', h, s_per_iter=0.8)
+        finished(work2, f'hard_seed{s}', h, s_per_iter=0.4)  # a quieter machine
         finished(work2, f'hard+pkd_seed{s}', h + 1, s_per_iter=1.1)
     common2 = ['--work-dir', str(work2), '--results-dir', str(res), '--no-readme']
     ev.main(['det-kd', '--summarize', '--keep-rows', '--methods', 'hard+pkd'] + common2)
@@ -275,10 +275,13 @@ def test_keep_rows_adds_an_earlier_calls_rows_only_when_its_baseline_reproduces(
     text = (res / 'table.md').read_text()
     assert 'Rows `hard+cwd` are kept from an earlier call' in text
     assert '`hard+cwd`: hard + CWD' in text and '`hard+pkd`: hard + PKD' in text
+    # steps against their own call's baseline: 1.2 / 0.8, while this call's is 0.4
+    assert '1.20 (1.50x)' in text and '1.10 (2.75x)' in text
     # kept twice: the row still names the call that measured it
     ev.main(['det-kd', '--summarize', '--keep-rows', '--methods', 'hard+pkd'] + common2)
     out = json.loads((res / 'results.json').read_text())
     assert '--methods hard+cwd' in out['kept']['commands']['hard+cwd']
+    assert '1.20 (1.50x)' in (res / 'table.md').read_text()
 
     # a baseline seed that does not reproduce: refused, naming the seed and both values
     work3 = tmp_path / 'work3'

@@ -772,7 +772,8 @@ def section(ctx, res):
     lines = [f'Scale: {ctx["scale_text"]}. Command: `{res["command"]}`.' + ''.join(
         f' Rows {", ".join(ks)} are kept from an earlier call (`{c}`), whose teacher and '
         'baseline seeds this call reproduced to the last digit; their step times were '
-        'measured in that call.' for c, ks in by_command.items()), '',
+        "measured in that call and are compared with that call's baseline step."
+        for c, ks in by_command.items()), '',
              f'{t["label"]}: **{t["value"]:.2f}** {table["metric_name"]}; '
              f'{entries[0]["label"]}: median **{med:.2f}** ({g}).']
     if res.get('gate_failure'):
@@ -809,8 +810,9 @@ def section(ctx, res):
                 ratios[key] = q
                 ratio = f'{q["mean"]:.2f} ± {q["half_width"]:.2f}'
         step = _median([v.get('s_per_iter') for v in r.values() if v])
+        own_base = (res.get('kept') or {}).get('base_step', {}).get(key, base_step)
         step_cell = '' if step is None else (
-            f'{step:.2f}' + (f' ({step / base_step:.2f}x)' if base_step else ''))
+            f'{step:.2f}' + (f' ({step / own_base:.2f}x)' if own_base else ''))
         label = f'**{e["label"]}**' if key in (base_key, table['main']) else e['label']
         row_cells = [f'`{key}`: {label}'] + cells + \
             ['n/a' if m is None else f'{m:.2f}', diff, read] + \
@@ -1168,9 +1170,14 @@ def keep_rows(ctx, res):
         res['runs'][k] = {s: old['runs'][k][str(s)] for s in args.seeds}
         if k in old.get('diagnostics', {}):
             res['diagnostics'][k] = old['diagnostics'][k]
-    earlier = (old.get('kept') or {}).get('commands', {})
-    res['kept'] = dict(rows=kept, commands={k: earlier.get(k) or old.get('command')
-                                            for k in kept})
+    # each kept row's step is compared with the baseline step of the call that ran it
+    earlier = old.get('kept') or {}
+    old_step = _median([v.get('s_per_iter') for v in old_base.values() if v])
+    res['kept'] = dict(
+        rows=kept,
+        commands={k: earlier.get('commands', {}).get(k) or old.get('command')
+                  for k in kept},
+        base_step={k: earlier.get('base_step', {}).get(k) or old_step for k in kept})
     order = [e['key'] for e in table['rows']]
     ctx['entries'] = sorted(ctx['entries'] + [rows[k] for k in kept],
                             key=lambda e: order.index(e['key']))
