@@ -336,8 +336,8 @@ TABLES = {
         results_dir='configs/kd/evidence-mtkd',
         # kd-synthetic's scale: both teachers 15 epochs on the 1,000 chips (side by
         # side, one core each), every student 60 epochs on its seed's draw of 10 chips
-        # per class, 2,000 test chips; 2 teachers + 18 student runs, about 13 minutes
-        # on 2 CPU cores
+        # per class, 2,000 test chips; 2 teachers + 18 student runs, about 12 minutes
+        # on 2 CPU cores (estimated from kd-synthetic's run times)
         cpu=dict(per_class=10, train_per_class=100, test_per_class=200, teacher_epochs=15,
                  epochs=60, val_every=10),
         full=dict(per_class=10, train_per_class=100, test_per_class=200,
