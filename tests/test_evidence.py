@@ -296,3 +296,225 @@ def test_cmkd_m_report_compares_each_member_with_its_own_baseline(tmp_path, data
     assert '| **CMKD-m: SAR model** | 31.50 | 32.50 | 33.50 | 32.50 | +1.50 ± 0.00 | better' \
         in text
     assert 'SAR model, supervised baseline | 30.00 | 31.00 | 32.00 | 31.00' in text
+
+
+# ------------------------------------------------------------- one teacher against two
+MTKD_ROWS = (('mtkd-ensemble', 'mean_targets'), ('mtkd-sum', 'sum'),
+             ('mtkd-camkd', 'confidence'))
+
+
+def test_mtkd_dry_run_wires_both_teacher_checkpoints_into_every_run(tmp_path, data_root,
+                                                                    capsys):
+    from mmengine.config import Config
+    work = tmp_path / 'work'
+    ev.main(['mtkd-synthetic', '--dry-run', '--work-dir', str(work), '--data-root',
+             data_root, '--no-readme', '--results-dir', str(tmp_path / 'res')])
+    part = ev.TABLES['mtkd-synthetic']['parts'][0]
+    keys = [m[0] for m in part['methods']]
+    assert keys[:3] == ['baseline', 'kd', 'kd-vgg8'] and {k for k, _ in MTKD_ROWS} <= set(keys)
+    assert sorted(p.name for p in work.iterdir()) == sorted(
+        ['teacher-resnet34', 'teacher-vgg8'] + [f'{k}_seed{s}' for k in keys for s in (0, 1, 2)])
+    scale = ev.TABLES['mtkd-synthetic']['cpu']
+
+    def cfg(name):
+        return Config.fromfile(str(work / name / 'run_config.py'))
+
+    ta, tb = cfg('teacher-resnet34'), cfg('teacher-vgg8')
+    assert (ta.model.backbone.type, ta.model.backbone.depth) == ('ResNet', 34)
+    assert (tb.model.backbone.type, tb.model.backbone.arch) == ('mmkd.CifarVGG', 'vgg8')
+    for t in (ta, tb):  # each teacher on every training chip, trained once
+        assert t.train_cfg.max_epochs == scale['teacher_epochs']
+        assert t.train_dataloader.dataset.type == 'CustomDataset'
+        assert t.train_dataloader.dataset.data_root == data_root
+    a, b = str(work / 'teacher-resnet34'), str(work / 'teacher-vgg8')
+    for s in range(3):
+        assert 'teacher' not in cfg(f'baseline_seed{s}').model
+        kd_a, kd_b = cfg(f'kd_seed{s}').model.teacher, cfg(f'kd-vgg8_seed{s}').model.teacher
+        assert kd_a.checkpoint == a and kd_a.model.endswith('resnet34_synthetic-sar_teacher.py')
+        assert kd_b.checkpoint == b and kd_b.model.endswith('vgg8_synthetic-sar_teacher.py')
+        for key, aggregation in MTKD_ROWS:
+            c = cfg(f'{key}_seed{s}')
+            assert 'teacher' not in c.model and c.randomness.seed == s
+            assert {n: t.checkpoint for n, t in c.model.teachers.items()} == dict(
+                resnet34=a, vgg8=b)
+            assert c.model.teachers.resnet34.model.endswith('resnet34_synthetic-sar_teacher.py')
+            assert c.model.teachers.vgg8.model.endswith('vgg8_synthetic-sar_teacher.py')
+            loss = c.model.losses.mtkd
+            assert loss.aggregation == aggregation
+            assert dict(loss.inputs.teacher) == dict(resnet34='t_resnet34_logits',
+                                                     vgg8='t_vgg8_logits')
+            # the student's seed draw, schedule and test set as the baseline's
+            base = cfg(f'baseline_seed{s}')
+            assert c.train_dataloader.dataset.seed == s
+            assert c.train_dataloader.dataset.per_class == scale['per_class']
+            assert c.train_dataloader.dataset.to_dict() == base.train_dataloader.dataset.to_dict()
+            assert c.train_cfg.max_epochs == base.train_cfg.max_epochs == scale['epochs']
+            assert c.test_dataloader.dataset.data_root == data_root
+    assert cfg('mtkd-sum_seed0').model.losses.mtkd.weights == dict(resnet34=1.0, vgg8=1.0)
+    assert cfg('mtkd-camkd_seed0').model.losses.mtkd.loss_weight == 1.8
+    out = capsys.readouterr().out
+    for key in part['step_cost']:  # the step cost of each two-teacher row, its config
+        assert (f'bench_distill.py --config {work / f"{key}_seed0" / "run_config.py"} '
+                f'--threads 1') in out
+
+
+def _finished(work, name, acc, **extra):
+    finished(work, name, acc, curve={'60': acc}, s_per_iter=extra.pop('s_per_iter', 0.04))
+    path = work / name / 'final.json'
+    rec = json.loads(path.read_text())
+    rec.update(extra)
+    path.write_text(json.dumps(rec))
+
+
+def test_mtkd_report_two_teacher_rows_compare_lines_and_floor(tmp_path, data_root):
+    work, res = tmp_path / 'work', tmp_path / 'res'
+    readme = tmp_path / 'README.md'
+    readme.write_text('intro\n<!-- evidence:mtkd-synthetic begin -->\nnot measured yet\n'
+                      '<!-- evidence:mtkd-synthetic end -->\noutro\n')
+    _finished(work, 'teacher-resnet34', 78.0)
+    _finished(work, 'teacher-vgg8', 80.0)
+    base = [40.0, 41.0, 39.0]
+    gain = {'kd': 12.0, 'kd-vgg8': 10.0, 'mtkd-ensemble': 14.0, 'mtkd-sum': 11.0,
+            'mtkd-camkd': 13.0}
+    s_iter = {'kd': 0.08, 'kd-vgg8': 0.09, 'mtkd-ensemble': 0.12, 'mtkd-sum': 0.12,
+              'mtkd-camkd': 0.12}
+    for s, acc in enumerate(base):
+        _finished(work, f'baseline_seed{s}', acc)
+        for key, g in gain.items():
+            extra = {}
+            if key.startswith('mtkd'):  # the logged weights: constants, CA-MKD's vary
+                w = dict(ensemble=(0.5, 0.5), sum=(1.0, 1.0)).get(
+                    key[5:], (0.6 + 0.01 * s, 0.4 - 0.01 * s))
+                extra['teacher_weights'] = {'mtkd.weight_resnet34': w[0],
+                                            'mtkd.weight_vgg8': w[1]}
+            # KD from the ResNet-34 gains 12, 12.5, 13: the better single teacher
+            _finished(work, f'{key}_seed{s}', acc + g + (0.5 * s if key == 'kd' else 0),
+                      s_per_iter=s_iter[key], **extra)
+    for key, _ in MTKD_ROWS:  # what bench_distill.py --config writes
+        (work / f'{key}_seed0' / 'step_cost.json').write_text(json.dumps(dict(
+            batch_size=32, threads=1, repeats=15, seconds=dict(
+                median=dict(student=0.04, teacher=0.07, kd=0.12),
+                teacher_each=dict(resnet34=0.03, vgg8=0.04)))))
+    ev.main(['mtkd-synthetic', '--summarize', '--work-dir', str(work), '--data-root',
+             data_root, '--results-dir', str(res), '--readme', str(readme)])
+    out = json.loads((res / 'results.json').read_text())
+    assert out['gate_passed'] is True
+    assert out['teachers']['teacher-vgg8'] == dict(
+        label='VGG-8 teacher (all 1,000 training chips, trained once)', acc=80.0,
+        gate_passed=True)
+    assert out['stats']['mtkd-ensemble']['mean'] == pytest.approx(14.0)
+    assert out['best_single'] == 'kd'
+    assert out['comparisons']['mtkd-ensemble - kd']['mean'] == pytest.approx(1.5)
+    assert out['comparisons']['mtkd-sum - kd']['mean'] == pytest.approx(-1.5)
+    assert set(out['comparisons']) == {f'{k} - kd' for k, _ in MTKD_ROWS}
+    cost = out['step_cost']['mtkd-camkd']
+    assert cost['floor_r_star'] == pytest.approx(1 + 0.07 / 0.04)
+    assert cost['kd_over_student'] == pytest.approx(3.0)
+    text = readme.read_text()
+    assert text.startswith('intro\n') and text.endswith('outro\n')
+    assert 'not measured yet' not in text and (res / 'table.md').read_text() in text
+    assert ('VGG-8 teacher (all 1,000 training chips, trained once): **80.00** (gap +40.00)'
+            in text and 'student baseline median **40.00**' not in text)
+    assert 'Student baseline median **40.00**' in text
+    for label in ('KD from the VGG-8 alone', 'Both teachers: one KD term each',
+                  'Both teachers: CA-MKD confidence weights'):
+        assert label in text
+    assert '| **Both teachers: averaged soft targets (0.9 KD)** |' in text  # the main row
+    assert ('mtkd-ensemble against the better single teacher, kd (higher mean over the '
+            'seeds; paired by seed): **+1.50 ± 1.24** (better)') in text
+    assert 'mtkd-sum against the better single teacher, kd' in text
+    # each two-teacher row's step against r* = 1 + sum of the teachers / the student
+    assert 'r* = 1 + Σ t(teacher) / t(student)' in text
+    assert '| resnet34 forward (ms) | vgg8 forward (ms) |' in text
+    assert '| mtkd-camkd | 40.0 | 30.0 | 40.0 | 120.0 | 3.00 | 2.75 | +9.1 % |' in text
+    assert ('resnet34 alone 1 + t(resnet34) / t(student) = 1.75; vgg8 alone 1 + t(vgg8) / '
+            't(student) = 2.00; both 2.75') in text
+    assert 'baseline 0.040, kd 0.080 (2.00x), kd-vgg8 0.090 (2.25x)' in text
+    # the per-teacher weights the loss logged, per row
+    assert '- mtkd-camkd: `mtkd.weight_resnet34` 0.610, `mtkd.weight_vgg8` 0.390' in text
+    assert '- mtkd-sum: `mtkd.weight_resnet34` 1.000, `mtkd.weight_vgg8` 1.000' in text
+
+
+def test_mtkd_gate_checks_each_teacher(tmp_path, data_root):
+    work, res = tmp_path / 'work', tmp_path / 'res'
+    _finished(work, 'teacher-resnet34', 78.0)
+    _finished(work, 'teacher-vgg8', 45.0)  # +5 over the baseline: no effect to show
+    for s, acc in enumerate([40.0, 41.0, 39.0]):
+        _finished(work, f'baseline_seed{s}', acc)
+    code = run_main(['mtkd-synthetic', '--summarize', '--work-dir', str(work),
+                     '--data-root', data_root, '--results-dir', str(res), '--no-readme'])
+    assert code == 3
+    out = json.loads((res / 'results.json').read_text())
+    assert out['gate_passed'] is False
+    assert out['teachers']['teacher-resnet34']['gate_passed'] is True
+    assert out['teachers']['teacher-vgg8']['gate_passed'] is False
+    assert out['gate_failure'].startswith('VGG-8 teacher (all 1,000 training chips, trained '
+                                          'once): teacher gate failed')
+    assert 'ResNet-34' not in out['gate_failure'] and '+5.00' in out['gate_failure']
+
+
+def test_bench_distill_takes_a_config_and_times_each_teacher():
+    """``--config`` instead of ``--pair``; with several frozen teachers each forward is
+    timed on its own and the ``teacher`` time (the floor's) is their sum. No timing is
+    asserted: the stub teachers only count their calls."""
+    import bench_distill as bd
+    import torch
+    for argv in ([], ['--pair', 'seg', '--config', 'x.py']):
+        with pytest.raises(SystemExit):
+            bd.parse_args(argv)
+    args = bd.parse_args(['--config', 'configs/kd/x.py'])
+    assert bd.pair_spec(args)['data'] is None
+    assert bd.pair_argv(args) == ['--config', osp.abspath('configs/kd/x.py')]
+
+    class Teacher:
+        calls = 0
+
+        def read(self, inputs):
+            return inputs
+
+        def features(self, x, data_samples, recorder, device):
+            Teacher.calls += 1
+
+    class D:
+        frozen_teacher_names, recorder = ['resnet34', 'vgg8'], None
+
+        def data_preprocessor(self, batch, training):
+            return dict(inputs=torch.zeros(1), data_samples=[])
+
+        def get_teacher(self, name):
+            return Teacher()
+
+    steps = bd.Steps.__new__(bd.Steps)
+    steps.batch, steps.d = {}, D()
+    steps.fns = dict(teacher=steps.teacher_forward)
+    total = steps.timed('teacher')
+    assert Teacher.calls == 2 and set(steps.teacher_times) == {'resnet34', 'vgg8'}
+    assert total == pytest.approx(sum(steps.teacher_times.values()))
+
+
+def test_bench_distill_config_runs_a_two_teacher_config_end_to_end(tmp_path,
+                                                                   synthetic_sar_root):
+    """What the table's step cost calls, on a shipped two-teacher config over a tiny
+    chip set (2 chips per class, a batch of 4, one round): the JSON holds each
+    teacher's forward and the floor from their sum. Structure only, no timing."""
+    import bench_distill as bd
+    cfg = tmp_path / 'two_teachers.py'
+    base = osp.join(REPO, 'configs', 'kd',
+                    'mtkd-camkd_resnet34+vgg8_resnet18-w32_synthetic-sar-10shot.py')
+    cfg.write_text(f'_base_ = [{base!r}]\n'
+                   f'train_dataloader = dict(batch_size=4, num_workers=0, '
+                   f'persistent_workers=False, dataset=dict(per_class=2, '
+                   f'dataset=dict(data_root={synthetic_sar_root!r})))\n')
+    out = tmp_path / 'cost.json'
+    bd.main(['--config', str(cfg), '--repeats', '1', '--warmup', '0', '--threads', '1',
+             '--no-memory', '--no-loader', '--no-cache', '--json', str(out)])
+    r = json.loads(out.read_text())
+    assert r['batch_size'] == 4 and r['config'] == str(cfg)
+    each = r['seconds']['teacher_each']
+    assert set(each) == {'resnet34', 'vgg8'}
+    med = r['seconds']['median']
+    assert med['teacher'] == pytest.approx(sum(each.values()))
+    assert r['ratios']['floor_r_star'] == pytest.approx(1 + med['teacher'] / med['student'])
+    assert set(r['ratios']['floor_r_star_each']) == {'resnet34', 'vgg8'}
+    summary = ev._step_summary(r)  # what the table reads of it
+    assert summary['floor_r_star'] == pytest.approx(r['ratios']['floor_r_star'])

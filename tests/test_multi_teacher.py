@@ -456,3 +456,36 @@ def test_shipped_configs_route_each_teacher_its_modality(config, sizes, teachers
         assert seen[name] == (c, s, s)
         assert 0 <= losses[f'mtkd.weight_{name}'].item() <= 1
     assert torch.isfinite(losses['loss_mtkd']) and losses['loss_mtkd'] > 0
+
+
+@pytest.mark.parametrize('aggregation, weights', [
+    ('ensemble', dict(resnet34=0.5, vgg8=0.5)), ('sum', dict(resnet34=1.0, vgg8=1.0)),
+    ('camkd', None)])
+def test_synthetic_two_teacher_configs_log_each_teachers_weight(aggregation, weights,
+                                                                tmp_path):
+    """The few-label synthetic-SAR configs of cls_evidence.py mtkd-synthetic: the
+    ResNet-34 and VGG-8 teachers each read the student's chips, and one loss step logs
+    `mtkd.weight_resnet34` / `mtkd.weight_vgg8` (constants, or CA-MKD's batch means that
+    sum to 1) beside the loss, outside the total."""
+    from conftest import REPO
+    from test_package import _fill_checkpoints
+
+    from mmkd.registry import MODELS
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs', 'kd',
+        f'mtkd-{aggregation}_resnet34+vgg8_resnet18-w32_synthetic-sar-10shot.py'))
+    _fill_checkpoints(cfg.model, tmp_path)
+    torch.manual_seed(0)
+    d = MODELS.build(cfg.model)
+    assert sorted(d.teachers) == ['resnet34', 'vgg8']
+    assert type(d.teachers['vgg8'].backbone).__name__ == 'CifarVGG'
+    losses = d(**d.data_preprocessor(batch(n=4), True), mode='loss')
+    logged = {k: losses[f'mtkd.weight_{k}'].item() for k in ('resnet34', 'vgg8')}
+    if weights:
+        assert logged == pytest.approx(weights)
+    else:
+        assert sum(logged.values()) == pytest.approx(1.0) and min(logged.values()) > 0
+    total, log_vars = d.parse_losses(losses)
+    assert total.item() == pytest.approx(
+        (losses['student.loss'] + losses['loss_mtkd']).item())
+    assert {'mtkd.weight_resnet34', 'mtkd.weight_vgg8'} <= set(log_vars)

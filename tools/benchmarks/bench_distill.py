@@ -1,7 +1,8 @@
 """Benchmark of a distillation pair: what distilling costs over training the student.
 
     python tools/benchmarks/bench_distill.py --pair {retinanet,resnet_sar,resnet32x4,seg}
-        [--repeats 20] [--warmup 3] [--batch-size B] [--threads T] [--json out.json]
+        (or --config CONFIG) [--repeats 20] [--warmup 3] [--batch-size B] [--threads T]
+        [--json out.json]
         [--teacher-amp bf16|fp16] [--channels-last] [--teacher-variants] [--razor [PATH]]
         [--no-memory] [--no-loader] [--no-cache] [--data-dir DIR]
 
@@ -10,7 +11,9 @@ rounds after ``--warmup``), on one real batch of the pair's training data:
 
 - ``student``:   the student's training step alone (data preprocessing, forward, task
                  loss, backward, SGD step), i.e. the baseline run without a teacher;
-- ``teacher``:   the frozen teacher's forward alone (no_grad, eval mode);
+- ``teacher``:   the frozen teacher's forward alone (no_grad, eval mode); with several
+                 frozen teachers, each one's forward is timed on its own and the kind's
+                 time is their sum;
 - ``kd``:        the full mmkd distillation step (``Distiller.train_step``);
 - ``kd_cached``: the distillation step reading the teacher's outputs from a teacher
                  cache (mmkd/apis/teacher_cache.py) instead of running it;
@@ -22,8 +25,9 @@ rounds after ``--warmup``), on one real batch of the pair's training data:
                  compared on equal terms (printed as a ratio to the fp32 teacher).
 
 Printed: each step's median time, the ratio KD / student next to its analytic floor
-``r* = 1 + t(teacher) / t(student)`` (a distillation step cannot be cheaper than the
-student's step plus the teacher's forward), mmkd's overhead over the floor
+``r* = 1 + sum_k t(teacher_k) / t(student)`` (a distillation step cannot be cheaper than
+the student's step plus every teacher's forward; each teacher's own median and its
+one-teacher floor ``1 + t(teacher_k) / t(student)`` too), mmkd's overhead over the floor
 (target <= 3 %), the cached step's ratio (target <= 1.10) and MMRazor's ratio.
 
 Peak memory (``--no-memory`` skips it): each kind runs ``--memory-steps`` steps in a
@@ -41,7 +45,11 @@ Loader (``--no-loader`` skips it): images/s of the pair's training dataloader as
 config builds it (its workers and pipeline), against the images/s of the KD step it
 feeds (target: at least 2x).
 
-Data: the config's data root when present (``data/mstar10``, ``data/cifar10``), else a
+``--config`` measures any distillation config instead of a named pair (one teacher or
+several, e.g. the run configs ``tools/benchmarks/cls_evidence.py`` writes): its own data,
+batch size and optimizer, as written.
+
+Data (``--pair``): the config's data root when present (``data/mstar10``, ``data/cifar10``), else a
 generated stand-in in ``--data-dir`` (synthetic detection scenes at 512 px, synthetic
 buildings, synthetic SAR chips, random CIFAR-size images). Teachers get random weights
 (timing does not depend on them). The JSON (``--json``) holds every measurement.
@@ -86,7 +94,9 @@ PAIRS = {
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--pair', choices=sorted(PAIRS), required=True)
+    p.add_argument('--pair', choices=sorted(PAIRS))
+    p.add_argument('--config', help='a distillation config to measure instead of a '
+                   'named pair (its data root, batch size and optimizer as written)')
     p.add_argument('--repeats', type=int, default=20, help='measured rounds')
     p.add_argument('--warmup', type=int, default=3, help='unmeasured rounds first')
     p.add_argument('--batch-size', type=int, help='default: the config\'s')
@@ -113,7 +123,23 @@ def parse_args(argv=None):
                    help='keep the temporary folder (teacher weights, batch, cache)')
     p.add_argument('--_child', help=argparse.SUPPRESS)
     p.add_argument('--_state', help=argparse.SUPPRESS)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if bool(args.pair) == bool(args.config):
+        p.error('give one of --pair and --config')
+    return args
+
+
+def pair_spec(args):
+    """The named pair, or a ``--config`` as one (its own data: nothing generated)."""
+    if args.pair:
+        return PAIRS[args.pair]
+    path = osp.abspath(args.config)
+    return dict(config=path, title=osp.splitext(osp.basename(path))[0], data=None)
+
+
+def pair_argv(args):
+    """What names the pair on a child's command line."""
+    return ['--pair', args.pair] if args.pair else ['--config', osp.abspath(args.config)]
 
 
 # ----------------------------------------------------------------------------- configs
@@ -191,13 +217,14 @@ def pair_config(args, work):
     from mmengine.registry import init_default_scope
 
     from mmkd.models.distillers import build_model
-    spec = PAIRS[args.pair]
-    data_root = prepare_data(spec['data'], args.data_dir)
+    spec = pair_spec(args)
+    data_root = prepare_data(spec['data'], args.data_dir) if spec['data'] else None
     if spec['config'] is None:
         cfg = resnet32x4_config(data_root)
     else:
         cfg = Config.fromfile(osp.join(REPO, spec['config']))
-        cfg.train_dataloader.dataset.data_root = data_root
+        if data_root:
+            cfg.train_dataloader.dataset.data_root = data_root
     init_default_scope(cfg.get('default_scope', 'mmkd'))
     if args.batch_size:
         cfg.train_dataloader.batch_size = args.batch_size
@@ -303,23 +330,27 @@ class Steps:
         return log
 
     def teacher_forward(self, d=None):
+        """Every frozen teacher's forward, each timed on its own
+        (``self.teacher_times``: name -> seconds)."""
         import torch
         d = d or self.d
         with torch.no_grad():
             data = d.data_preprocessor(self.batch, True)
+        times = {}
         for name in d.frozen_teacher_names:
             teacher = d.get_teacher(name)
             x = teacher.read(data['inputs'])
             t0 = time.perf_counter()
             teacher.features(x, data['data_samples'], d.recorder, x.device)
-            self._teacher_time = time.perf_counter() - t0
+            times[name] = time.perf_counter() - t0
+        self.teacher_times = times
 
     def timed(self, kind):
         t0 = time.perf_counter()
         self.fns[kind]()
         elapsed = time.perf_counter() - t0
         if kind.startswith('teacher'):  # preprocessing is part of the student step
-            return self._teacher_time
+            return sum(self.teacher_times.values())  # r*: the teachers' forwards summed
         return elapsed
 
 
@@ -423,8 +454,9 @@ def child_memory(args):
 def measure_memory(args, state_path, kinds):
     out = {}
     for kind in kinds:
-        cmd = [sys.executable, osp.abspath(__file__), '--pair', args.pair, '--_child',
-               kind, '--_state', state_path, '--memory-steps', str(args.memory_steps)]
+        cmd = [sys.executable, osp.abspath(__file__)] + pair_argv(args) + [
+            '--_child', kind, '--_state', state_path, '--memory-steps',
+            str(args.memory_steps)]
         if args.threads:
             cmd += ['--threads', str(args.threads)]
         # glibc returns blocks >= 64 KiB to the system when freed, in one arena: the
@@ -497,8 +529,8 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     import mmkd  # noqa: F401
     import mmkd.models  # noqa: F401
-    spec = PAIRS[args.pair]
-    work = tempfile.mkdtemp(prefix=f'bench_{args.pair}_')
+    spec = pair_spec(args)
+    work = tempfile.mkdtemp(prefix=f'bench_{args.pair or "config"}_')
     print(f'pair: {spec["title"]}\nwork dir: {work}', flush=True)
     cfg = pair_config(args, work)
     cfg.dump(osp.join(work, 'config.py'))
@@ -516,19 +548,22 @@ def main(argv=None):
         razor_path = args.razor
         kinds.append('razor')
     elif args.razor is not None:
-        print(f'MMRazor: not measured for {args.pair} (classification pairs only: its '
-              f'single-input distiller cannot express this pair\'s taps and losses '
+        print(f'MMRazor: not measured for {args.pair or spec["title"]} (classification '
+              f'pairs only: its single-input distiller cannot express this pair\'s taps and losses '
               f'without new MMRazor code)')
 
     if args.teacher_variants:
         kinds += ['teacher[bf16]', 'teacher[cl]', 'teacher[bf16+cl]']
     steps = Steps(cfg, work, kinds, razor_path)
-    times, last = {k: [] for k in kinds}, {}
+    times, last, each = {k: [] for k in kinds}, {}, {}
     for r in range(args.warmup + args.repeats):
         for k in kinds:
             t = steps.timed(k)
             if r >= args.warmup:
                 times[k].append(t)
+                if k == 'teacher':
+                    for name, v in steps.teacher_times.items():
+                        each.setdefault(name, []).append(v)
             last[k] = t
         print(f'round {r + 1}/{args.warmup + args.repeats}'
               f'{" (warm-up)" if r < args.warmup else ""}: '
@@ -540,19 +575,23 @@ def main(argv=None):
     del steps
 
     results = dict(
-        pair=args.pair, title=spec['title'], batch_size=bs, repeats=args.repeats,
+        pair=args.pair or spec['title'], config=spec['config'], title=spec['title'],
+        batch_size=bs, repeats=args.repeats,
         warmup=args.warmup, threads=torch.get_num_threads(),
         teacher_amp=args.teacher_amp, channels_last=args.channels_last,
         machine=dict(python=platform.python_version(), torch=torch.__version__,
                      cpu=platform.processor() or platform.machine(),
                      cores=os.cpu_count()),
         command=' '.join([osp.relpath(sys.argv[0], REPO)] + sys.argv[1:]),
-        seconds=dict(median=med, all=times),
+        seconds=dict(median=med, all=times,
+                     teacher_each={n: statistics.median(v) for n, v in each.items()}),
         teacher_weight_bytes=teacher_bytes)
-    r_star = 1 + med['teacher'] / med['student']
+    r_star = 1 + med['teacher'] / med['student']  # the teachers' forwards summed
     ratio = med['kd'] / med['student']
-    results['ratios'] = dict(kd_over_student=ratio, floor_r_star=r_star,
-                             overhead_over_floor=ratio / r_star - 1)
+    results['ratios'] = dict(
+        kd_over_student=ratio, floor_r_star=r_star, overhead_over_floor=ratio / r_star - 1,
+        floor_r_star_each={n: 1 + v / med['student'] for n, v in
+                           results['seconds']['teacher_each'].items()})
     if 'kd_cached' in med:
         results['ratios']['kd_cached_over_student'] = med['kd_cached'] / med['student']
         results['cache'] = cache_info
@@ -598,8 +637,15 @@ def report(r):
           f'{r["repeats"]} rounds, medians)')
     for k, v in med.items():
         print(f'  {k:<16} {v * 1000:9.1f} ms   {r["batch_size"] / v:8.1f} img/s')
+    each = r['seconds'].get('teacher_each', {})
+    if len(each) > 1:  # several teachers: each one's forward and one-teacher floor
+        for n, v in each.items():
+            print(f'    teacher {n:<12} {v * 1000:7.1f} ms   alone: floor '
+                  f'{ratios["floor_r_star_each"][n]:.3f}')
     print(f'  KD / student        {ratios["kd_over_student"]:.3f}   floor r* = '
-          f'{ratios["floor_r_star"]:.3f}   overhead over floor '
+          f'{ratios["floor_r_star"]:.3f}'
+          f'{" (1 + sum of the teachers / student)" if len(each) > 1 else ""}'
+          f'   overhead over floor '
           f'{100 * ratios["overhead_over_floor"]:+.1f} %  (target <= +3 %)')
     if 'kd_cached_over_student' in ratios:
         print(f'  KD cached / student {ratios["kd_cached_over_student"]:.3f}   '

@@ -9,19 +9,25 @@ per-seed differences with 95 % intervals.
 
 What it does, in order (every step reuses what an earlier, interrupted call finished):
 
-1. trains the teacher **once** (seed 0) on its own modality and reads its test accuracy;
+1. trains the teacher **once** (seed 0) on its own modality and reads its test accuracy
+   (a part with several ``teachers``: each once, side by side, in ``<work dir>/<key>``;
+   ``reads`` says which teacher each method's distiller slot loads);
 2. trains the student baseline for every seed;
 3. **the gate**: refuses to go on (exit status 3, the reason in ``results.json``) unless
    the teacher's accuracy on its own modality beats the baseline's median by at least
    ``--gate`` points (8 by default): a teacher that knows no more than its student
-   cannot show a distillation effect;
+   cannot show a distillation effect (several teachers: each must pass);
 4. trains every method for every seed, with the baseline's seeds, data and schedule;
    each run's config is written next to it (``<run>/run_config.py``: the shipped config
    as ``_base_`` plus the benchmark's overrides, nothing else), trained with
    ``tools/train.py --resume`` (an interrupted run continues from its last checkpoint);
 5. logs each loss term's magnitude and gradient norm on the student at the first steps
    (``tools/analysis/loss_terms.py``, seed 0, 4 batches) for every method;
-6. reports each method as the median over seeds and as the paired per-seed difference
+6. for a part's ``step_cost`` rows, once every run is done and nothing else runs, times
+   the student's step, each frozen teacher's forward and the KD step on the row's
+   seed-0 config (``bench_distill.py --config``, ``<run>/step_cost.json``): the step
+   against its floor r* = 1 + sum_k t(teacher_k) / t(student);
+7. reports each method as the median over seeds and as the paired per-seed difference
    to the baseline with its 95 % t interval (``mmkd.utils.paired_stats``), the time to
    the baseline's final accuracy for the ``curve`` methods (validated every epoch), and
    writes ``results.json``, ``table.md`` and a plot (``accuracy.png``) into
@@ -47,6 +53,14 @@ Tables (``TABLES`` below):
   (generated; 2,000 test chips): a ResNet-34 teacher on every training chip, a
   half-width ResNet-18 student with 10 labelled chips per class (a ``ClassSubsetDataset``
   draw per seed), the shipped ``*synthetic-sar-10shot*`` configs unchanged.
+- ``mtkd-synthetic``: one teacher against two, in ``kd-synthetic``'s setting: its
+  ResNet-34 teacher and a VGG-8 (``mmkd.CifarVGG``, about the same cost at 32 px), each
+  trained once on every training chip and each gated; KD from each alone and from both
+  with the three aggregations of ``mmkd.MultiTeacherKDLoss`` (averaged soft targets, one
+  KD term per teacher summed, CA-MKD's confidence weights); every two-teacher row against
+  the better single teacher, paired by seed; the teachers' weights as logged; and, once
+  the training is done, the two-teacher KD step against its floor r* = 1 + sum_k
+  t(teacher_k) / t(student) (``bench_distill.py --config`` on the rows' written configs).
 - ``kd-mstar``: Hinton KD on MSTAR-10 (real SAR, 2,425 test chips) with the shipped
   64 px configs: a ResNet-34 teacher trained on every training chip, a half-width
   ResNet-18 student that sees ``per_class`` labelled chips per class (a draw per seed;
@@ -185,6 +199,47 @@ def _kd_synthetic_parts():
                                'chips', '1,000', 'synthetic-sar', '-10shot')
 
 
+def _mtkd_synthetic_parts():
+    """One teacher against two, the demo's few-label setting: the ResNet-34 teacher of
+    ``kd-synthetic`` and a VGG-8 (another architecture, about the same cost at 32 px),
+    each trained once on all 1,000 training chips and gated; KD from each alone and from
+    both, with the three aggregations of ``mmkd.MultiTeacherKDLoss``."""
+    k = 'kd/'
+    mt = 'resnet34+vgg8_resnet18-w32_synthetic-sar-10shot.py'
+    both = dict(resnet34='teacher-resnet34', vgg8='teacher-vgg8')
+    return [dict(
+        name='', title='One teacher against two on the synthetic SAR chips (the demo)',
+        main='mtkd-ensemble', curve=('baseline', 'kd', 'mtkd-ensemble'),
+        teachers=[
+            ('teacher-resnet34', 'ResNet-34 teacher (all 1,000 training chips, trained '
+             'once)', k + 'resnet34_synthetic-sar_teacher.py'),
+            ('teacher-vgg8', 'VGG-8 teacher (all 1,000 training chips, trained once)',
+             k + 'vgg8_synthetic-sar_teacher.py')],
+        methods=[
+            ('baseline', 'ResNet-18 w32 student alone (its labelled subset)',
+             k + 'resnet18-w32_synthetic-sar-10shot_baseline.py'),
+            ('kd', 'KD from the ResNet-34 alone (T 4, 0.9 KD + 0.1 CE)',
+             k + 'kd_resnet34_resnet18-w32_synthetic-sar-10shot.py'),
+            ('kd-vgg8', 'KD from the VGG-8 alone (T 4, 0.9 KD + 0.1 CE)',
+             k + 'kd_vgg8_resnet18-w32_synthetic-sar-10shot.py'),
+            ('mtkd-ensemble', 'Both teachers: averaged soft targets (0.9 KD)',
+             k + 'mtkd-ensemble_' + mt),
+            ('mtkd-sum', 'Both teachers: one KD term each (0.9 + 0.9)', k + 'mtkd-sum_' + mt),
+            ('mtkd-camkd', 'Both teachers: CA-MKD confidence weights (0.9 KD)',
+             k + 'mtkd-camkd_' + mt)],
+        # the distiller's teacher slot(s) each method reads -> the part's teacher runs
+        reads={'kd': dict(teacher='teacher-resnet34'),
+               'kd-vgg8': dict(teacher='teacher-vgg8'),
+               'mtkd-ensemble': both, 'mtkd-sum': both, 'mtkd-camkd': both},
+        # each two-teacher row against whichever single teacher did better (mean over
+        # the seeds), paired by seed
+        compare_best=dict(single=('kd', 'kd-vgg8'),
+                          multi=('mtkd-ensemble', 'mtkd-sum', 'mtkd-camkd')),
+        # bench_distill.py on these rows' seed-0 configs, after the training
+        step_cost=('mtkd-ensemble', 'mtkd-sum', 'mtkd-camkd'),
+        paper={})]
+
+
 TABLES = {
     'ds-cmkd': dict(
         title='DS-CMKD on noisy CIFAR-10 (SNR 0.1)',
@@ -265,6 +320,24 @@ TABLES = {
         # teacher (15 epochs), a seeded draw of 10 per class for each student seed (the
         # same draw for the baseline and KD of that seed, 60 epochs), 200 test chips per
         # class; the students validated every 10th epoch
+        cpu=dict(per_class=10, train_per_class=100, test_per_class=200, teacher_epochs=15,
+                 epochs=60, val_every=10),
+        full=dict(per_class=10, train_per_class=100, test_per_class=200,
+                  teacher_epochs=15, epochs=60, val_every=10),
+    ),
+    'mtkd-synthetic': dict(
+        title='One teacher against two on the synthetic SAR chips (the demo)',
+        overrides=lambda *a: kd_synthetic_overrides(*a),
+        data=lambda *a: synthetic_data(*a), sizes=lambda *a: synthetic_sizes(*a),
+        generate=lambda args, scale: synthetic_generate(args, scale),
+        data_root=osp.join('data', 'synthetic_sar'),
+        parts=_mtkd_synthetic_parts(),
+        readme='configs/kd/README.md',
+        results_dir='configs/kd/evidence-mtkd',
+        # kd-synthetic's scale: both teachers 15 epochs on the 1,000 chips (side by
+        # side, one core each), every student 60 epochs on its seed's draw of 10 chips
+        # per class, 2,000 test chips; 2 teachers + 18 student runs, about 12 minutes
+        # on 2 CPU cores (estimated from kd-synthetic's run times)
         cpu=dict(per_class=10, train_per_class=100, test_per_class=200, teacher_epochs=15,
                  epochs=60, val_every=10),
         full=dict(per_class=10, train_per_class=100, test_per_class=200,
@@ -542,6 +615,16 @@ def summarise_run(work_dir, epochs):
     if last:  # the final validation's class-balanced post-processing
         out['balanced'] = dict(before=last[-1]['balanced/accuracy_before'],
                                after=last[-1]['balanced/accuracy_after'])
+    # the teachers' weights a multi-teacher loss logs (`<loss>.weight_<teacher>`): the
+    # mean over the run's logged training steps
+    weights = {}
+    for r in recs:
+        if 'loss' in r:
+            for k, v in r.items():
+                if '.weight_' in k:
+                    weights.setdefault(k, []).append(v)
+    if weights:
+        out['teacher_weights'] = {k: statistics.mean(v) for k, v in weights.items()}
     return out
 
 
@@ -628,9 +711,17 @@ def part_section(part, args, res):
     base_accs = [base[s]['acc'] for s in seeds if base.get(s)]
     t = res['teacher']
     gap = t['acc'] - statistics.median(base_accs)
-    lines = [f'{t["label"]}: **{t["acc"]:.2f}** on its own modality; student baseline '
-             f'median **{statistics.median(base_accs):.2f}** (gap {gap:+.2f}, gate >= '
-             f'{args.gate:g}).']
+    if res.get('teachers'):  # several teachers, each gated
+        lines = [f'Student baseline median **{statistics.median(base_accs):.2f}**; each '
+                 f'teacher gated (gate >= {args.gate:g}): ' + '; '.join(
+                     f'{v["label"]}: **{v["acc"]:.2f}** (gap '
+                     f'{v["acc"] - statistics.median(base_accs):+.2f}'
+                     + ('' if v.get('gate_passed', True) else ', failed') + ')'
+                     for v in res['teachers'].values()) + '.']
+    else:
+        lines = [f'{t["label"]}: **{t["acc"]:.2f}** on its own modality; student baseline '
+                 f'median **{statistics.median(base_accs):.2f}** (gap {gap:+.2f}, gate >= '
+                 f'{args.gate:g}).']
     if res.get('gate_failure'):
         return lines + ['', f'**Gate failed: the student grid did not run.** '
                         f'{res["gate_failure"]}.']
@@ -672,7 +763,21 @@ def part_section(part, args, res):
             comparisons[f'{a_key} - {b_key}'] = d
             lines += ['', f'{a_key} against {b_key} (paired by seed): '
                       f'**{format_difference(d, 2)}** ({verdict(d)}).']
+    best = best_single(part.get('compare_best'), res['runs'], seeds)
+    if best:
+        res['best_single'] = best
+        for m_key in part['compare_best']['multi']:
+            ra, rb = res['runs'].get(m_key, {}), res['runs'][best]
+            pairs = [(ra[x]['acc'], rb[x]['acc']) for x in seeds if ra.get(x) and rb.get(x)]
+            if len(pairs) >= 2:
+                d = paired_difference([q[0] for q in pairs], [q[1] for q in pairs])
+                comparisons[f'{m_key} - {best}'] = d
+                lines += ['', f'{m_key} against the better single teacher, {best} (higher '
+                          f'mean over the seeds; paired by seed): '
+                          f'**{format_difference(d, 2)}** ({verdict(d)}).']
     res['comparisons'] = comparisons
+    lines += teacher_weight_lines(methods, res['runs'], seeds)
+    lines += step_cost_lines(part, methods, res, seeds)
     balanced = balanced_rows(methods, res['runs'], base_key, seeds)
     res['balanced'] = balanced
     if balanced:
@@ -718,6 +823,91 @@ def part_section(part, args, res):
                 lines.append(f'| {key} | ' + '; '.join(
                     f'`{n}` {v["value"]:.3g} / {v["grad_norm"]:.3g}'
                     for n, v in diag[key].items()) + ' |')
+    return lines
+
+
+def best_single(spec, runs, seeds):
+    """Of ``spec['single']`` (the one-teacher rows), the one with the higher mean
+    accuracy over the seeds that ran; None without ``spec`` or results."""
+    if not spec:
+        return None
+    means = {}
+    for key in spec['single']:
+        accs = [runs[key][s]['acc'] for s in seeds if runs.get(key, {}).get(s)]
+        if len(accs) >= 2:
+            means[key] = statistics.mean(accs)
+    return max(means, key=means.get) if means else None
+
+
+def teacher_weight_lines(methods, runs, seeds):
+    """The teachers' weights the multi-teacher loss logged, per row: the mean over each
+    run's logged steps, the median over the seeds."""
+    rows = []
+    for key, _, _ in methods:
+        per = [runs[key][s]['teacher_weights'] for s in seeds
+               if runs.get(key, {}).get(s) and runs[key][s].get('teacher_weights')]
+        if per:
+            names = sorted({k for w in per for k in w})
+            rows.append(f'- {key}: ' + ', '.join(
+                f'`{n}` {statistics.median(w[n] for w in per if n in w):.3f}'
+                for n in names))
+    if not rows:
+        return []
+    return ['', "Teacher weights as logged (the loss's `<loss>.weight_<teacher>`: mean over "
+            "each run's logged steps, median over the seeds; CA-MKD's are per-sample, "
+            'computed from the labels):', ''] + rows
+
+
+def step_cost_lines(part, methods, res, seeds):
+    """The KD step with two teachers against its floor r* = 1 + sum_k t(teacher_k) /
+    t(student), from bench_distill.py (``res['step_cost']``), beside each row's
+    training-log seconds per iteration against the baseline's."""
+    cost = res.get('step_cost') or {}
+    base_key = methods[0][0]
+
+    def s_iter(key):
+        v = [res['runs'][key][s]['s_per_iter'] for s in seeds
+             if res['runs'].get(key, {}).get(s) and res['runs'][key][s].get('s_per_iter')]
+        return statistics.median(v) if v else None
+    base = s_iter(base_key)
+    lines = []
+    if cost:
+        one = next(iter(cost.values()))
+        names = list(one['teachers'])
+        lines += ['', f'Step cost (`tools/benchmarks/bench_distill.py --config` on each '
+                  f'row\'s seed-{seeds[0]} config, after the training, '
+                  f'nothing else running: the student\'s training step, each frozen '
+                  f'teacher\'s forward and the distillation step interleaved in '
+                  f'{one["repeats"]} rounds on one batch of {one["batch_size"]}, medians, '
+                  f'{one["threads"]} thread(s)). The floor r* = 1 + Σ t(teacher) / '
+                  f't(student): a step with these teachers cannot cost less.', '',
+                  '| method | student step (ms) | ' + ' | '.join(
+                      f'{n} forward (ms)' for n in names) + ' | KD step (ms) | KD / '
+                  'student | floor r* | over the floor |',
+                  '|---' * (len(names) + 6) + '|']
+        for key, _, _ in methods:
+            c = cost.get(key)
+            if not c:
+                continue
+            lines.append(f'| {key} | {1e3 * c["student"]:.1f} | ' + ' | '.join(
+                f'{1e3 * c["teachers"][n]:.1f}' if n in c['teachers'] else ''
+                for n in names) + f' | {1e3 * c["kd"]:.1f} | {c["kd_over_student"]:.2f} | '
+                f'{c["floor_r_star"]:.2f} | '
+                f'{100 * (c["kd_over_student"] / c["floor_r_star"] - 1):+.1f} % |')
+        if len(names) > 1:
+            lines += ['', 'One teacher\'s floor from the same measurements: ' + '; '.join(
+                f'{n} alone 1 + t({n}) / t(student) = {one["floor_each"][n]:.2f}'
+                for n in names) + f'; both {one["floor_r_star"]:.2f}.']
+    if base and part.get('step_cost'):
+        cells = []
+        for key, _, _ in methods:
+            v = s_iter(key)
+            if v:
+                cells.append(f'{key} {v:.3f}' + ('' if key == base_key else
+                                                  f' ({v / base:.2f}x)'))
+        lines += ['', 'Seconds per iteration in training (median over the seeds of '
+                  "each run's median; runs two at a time, one thread each; ratio to the "
+                  'baseline): ' + ', '.join(cells) + '.']
     return lines
 
 
@@ -858,9 +1048,10 @@ def main(argv=None):
     if len(args.seeds) < 3:
         print(f'[evidence] warning: {len(args.seeds)} seed(s); the protocol asks for >= 3',
               flush=True)
-    if table.get('generate') and not args.dry_run:
-        table['generate'](args, scale)
-    if not osp.isdir(osp.join(args.data_root, 'train')):
+    if table.get('generate') and not (args.dry_run or args.summarize):
+        table['generate'](args, scale)  # --summarize reads finished runs: no data needed
+    if not osp.isdir(osp.join(args.data_root, 'train')) and not (
+            args.summarize and table.get('generate')):
         archive = table.get('archive', 'cifar10-jpg.tar.gz')
         sys.exit(f'{args.data_root}/train not found: extract {archive} (../shared/data) '
                  f'so that {args.data_root}/{{train,test}}/<class>/ exist')
@@ -921,13 +1112,13 @@ def run_part(ctx, part):
     if args.methods:
         methods = [m for m in methods if m is methods[0] or m[0] in args.methods]
     start = part.get('start')
-    teacher_dir = osp.join(root, 'teacher')
+    teachers = part_teachers(part)
 
     def run_dir(name):
         return dict(name=name, dir=osp.join(root, name))
 
     def make_run(key, config, seed, epochs, role, curve=False):
-        name = {'teacher': 'teacher', 'start': f'start_seed{seed}'}.get(
+        name = {'teacher': key, 'start': f'start_seed{seed}'}.get(
             role, f'{key}_seed{seed}')
         run = dict(name=(part['name'] + '/' if part['name'] else '') + name, key=key,
                    seed=seed, epochs=epochs, dir=osp.join(root, name))
@@ -938,7 +1129,10 @@ def run_part(ctx, part):
                                         ctx['n_train'], role, part))
         over['randomness'] = dict(seed=seed, deterministic=False)
         if role == 'student' and key != methods[0][0]:
-            over = merge(over, dict(model=dict(teacher=dict(checkpoint=teacher_dir))))
+            for slot, t_key in teachers_read(part, key).items():
+                ckpt = dict(checkpoint=osp.join(root, t_key))
+                over = merge(over, dict(model=dict(teacher=ckpt) if slot == 'teacher'
+                                        else dict(teachers={slot: ckpt})))
         if role == 'student' and start:
             ckpt = osp.join(root, f'start_seed{seed}', f'epoch_{scale["start_epochs"]}.pth')
             over = merge(over, dict(model=dict(student=dict(init_cfg=dict(
@@ -957,29 +1151,47 @@ def run_part(ctx, part):
     def read(key, seed):
         return _done(run_dir(f'{key}_seed{seed}'))
 
-    _, t_label, t_config = part['teacher']
+    def teacher_runs():
+        return [make_run(t_key, t_config, 0, scale['teacher_epochs'], 'teacher')
+                for t_key, _, t_config in teachers]
+
+    def step_cost_runs():
+        return [(key, run_dir(f'{key}_seed{args.seeds[0]}'))
+                for key in part.get('step_cost', ()) if key in {m[0] for m in methods}]
+
     if args.dry_run:  # every run's config written, every command printed, nothing run
-        train(make_run('teacher', t_config, 0, scale['teacher_epochs'], 'teacher'), args)
+        for r in teacher_runs():
+            train(r, args)
         if start:
             for seed in args.seeds:
                 train(make_run(start[0], start[2], seed, scale['start_epochs'], 'start'),
                       args)
         for r in student_runs(methods):
             train(r, args)
+        for _, r in step_cost_runs():
+            step_cost(r, args)
         return {}
     out = dict(runs={}, diagnostics={})
     if args.summarize:
-        t_sum = _done(run_dir('teacher'))
-    else:  # the teacher trains alone: all the cores
-        t_sum = train(make_run('teacher', t_config, 0, scale['teacher_epochs'], 'teacher'),
-                      args, threads=args.jobs * args.threads)
-    if t_sum is None:
+        t_sums = [_done(run_dir(t[0])) for t in teachers]
+    else:  # the teachers train alone: all the cores (side by side when several)
+        t_runs = teacher_runs()
+        workers = max(1, min(len(t_runs), args.jobs))
+        threads = max(1, args.jobs * args.threads // workers)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            t_sums = list(pool.map(lambda r: train(r, args, threads=threads), t_runs))
+    missing = [t[0] for t, t_sum in zip(teachers, t_sums) if t_sum is None]
+    if missing:
         if args.summarize and len(table['parts']) > 1:  # this part has not run yet
             print(f'[evidence] {part["name"]}: no teacher result yet, part left out',
                   flush=True)
             return {}
-        sys.exit(f'[evidence] no teacher result: see {teacher_dir}/train.log')
-    out['teacher'] = dict(label=t_label, acc=t_sum['acc'])
+        sys.exit(f'[evidence] no teacher result: see '
+                 f'{osp.join(root, missing[0])}/train.log')
+    out['teacher'] = dict(label=teachers[0][1], acc=t_sums[0]['acc'])
+    if len(teachers) > 1:
+        out['teachers'] = {t_key: dict(label=t_label, acc=t_sum['acc'])
+                           for (t_key, t_label, _), t_sum in zip(teachers, t_sums)}
     if start and not args.summarize:
         starts = [make_run(start[0], start[2], s, scale['start_epochs'], 'start')
                   for s in args.seeds]
@@ -997,7 +1209,15 @@ def run_part(ctx, part):
     base_accs = [v['acc'] for v in out['runs'][base_key].values() if v]
     if not base_accs:
         sys.exit(f'[evidence] no baseline result in {root}')
-    reason = teacher_gate(t_sum['acc'], base_accs, args.gate)
+    # the gate, for every teacher: the grid runs only when each passes
+    reasons = [teacher_gate(t_sum['acc'], base_accs, args.gate) for t_sum in t_sums]
+    if len(teachers) > 1:
+        for (t_key, _, _), why in zip(teachers, reasons):
+            out['teachers'][t_key]['gate_passed'] = why is None
+        reason = '; '.join(f'{t_label}: {why}' for (_, t_label, _), why in
+                           zip(teachers, reasons) if why) or None
+    else:
+        reason = reasons[0]
     out['gate_passed'] = reason is None
     if reason:
         out['gate_failure'] = reason
@@ -1011,6 +1231,9 @@ def run_part(ctx, part):
                     out['diagnostics'][key] = json.load(fh)['terms']
         for key, _, _ in methods[1:]:
             out['runs'][key] = {s: read(key, s) for s in args.seeds}
+        costs = {key: step_cost(r, args) for key, r in step_cost_runs()}
+        if any(costs.values()):
+            out['step_cost'] = {k: v for k, v in costs.items() if v}
         return out
     if not args.no_diagnostics:
         diag_runs = [make_run(key, config, args.seeds[0], scale['epochs'], 'student',
@@ -1022,7 +1245,74 @@ def run_part(ctx, part):
                     out['diagnostics'][r['key']] = terms
     for r, summary in run_all(student_runs(methods[1:])):
         out['runs'].setdefault(r['key'], {})[r['seed']] = summary
+    # the step cost last, one row at a time, nothing else running
+    costs = {key: step_cost(r, args) for key, r in step_cost_runs()
+             if out['runs'].get(key, {}).get(args.seeds[0])}  # trained: its config works
+    if any(costs.values()):
+        out['step_cost'] = {k: v for k, v in costs.items() if v}
     return out
+
+
+def part_teachers(part):
+    """``[(key, label, config)]``: a part's teachers (``teachers``), or its one
+    ``teacher``. Each is trained once, in ``<work dir>/<key>``, and gated."""
+    return list(part['teachers']) if part.get('teachers') else [part['teacher']]
+
+
+def teachers_read(part, key):
+    """``{distiller slot: teacher key}`` of a method: ``part['reads'][key]``, or the
+    part's one teacher in the distiller's ``teacher`` slot. A slot ``'teacher'`` is
+    ``model.teacher`` of the method's config, any other ``model.teachers.<slot>``; the
+    run's config points that slot's ``checkpoint`` at the teacher's work dir."""
+    reads = part.get('reads', {})
+    return dict(reads[key]) if key in reads else {'teacher': part_teachers(part)[0][0]}
+
+
+STEP_REPEATS, STEP_WARMUP = 15, 3
+
+
+def step_cost(run, args):
+    """The KD step against its floor, on a finished run's written config:
+    ``tools/benchmarks/bench_distill.py --config`` (the student's training step, each
+    frozen teacher's forward and the distillation step, interleaved in rounds on one
+    training batch, medians; random teacher weights, as timing does not depend on
+    them), ``args.threads`` threads, nothing else running. Cached in
+    ``<run>/step_cost.json``; returns the medians and ratios, or None."""
+    out = osp.join(run['dir'], 'step_cost.json')
+    if osp.isfile(out):
+        with open(out) as fh:
+            return _step_summary(json.load(fh))
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'benchmarks', 'bench_distill.py'),
+           '--config', osp.join(run['dir'], 'run_config.py'), '--threads',
+           str(args.threads), '--repeats', str(STEP_REPEATS), '--warmup',
+           str(STEP_WARMUP), '--no-memory', '--no-loader', '--no-cache', '--json', out]
+    if args.summarize:
+        return None
+    print(f'[evidence] step cost {run["name"]}: ' + ' '.join(cmd), flush=True)
+    if args.dry_run:
+        return None
+    threads = str(args.threads)
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    with open(osp.join(run['dir'], 'step_cost.log'), 'w') as fh:
+        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+    if proc.returncode or not osp.isfile(out):
+        print(f'[evidence] step cost FAILED: {run["dir"]}/step_cost.log', flush=True)
+        return None
+    with open(out) as fh:
+        return _step_summary(json.load(fh))
+
+
+def _step_summary(bench):
+    """What the report reads of a bench_distill.py JSON: seconds of the student step,
+    of each teacher's forward and of the KD step (medians), the ratios."""
+    med = bench['seconds']['median']
+    each = bench['seconds'].get('teacher_each') or {'teacher': med['teacher']}
+    return dict(student=med['student'], kd=med['kd'], teacher=med['teacher'],
+                teachers=each, batch_size=bench.get('batch_size'),
+                threads=bench.get('threads'), repeats=bench.get('repeats'),
+                kd_over_student=med['kd'] / med['student'],
+                floor_r_star=1 + med['teacher'] / med['student'],
+                floor_each={k: 1 + v / med['student'] for k, v in each.items()})
 
 
 def mutual_overrides(part, scale, seed, starts, epochs):
