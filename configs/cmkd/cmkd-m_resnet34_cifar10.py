@@ -8,8 +8,7 @@ _base_ = [
     '../_base_/models/cmkd_resnet34.py',
     '../_base_/datasets/cifar10_eo_simsar.py',
     '../_base_/schedules/cmkd_sgd_60e.py',
-    'mmpretrain::_base_/default_runtime.py',
-    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
+    '../_base_/cls_kd_runtime.py',  # mmpretrain runtime, shipped hooks, checkpoints
 ]
 epochs_per_phase = 10
 model = dict(
@@ -31,4 +30,4 @@ model = dict(
 train_cfg = dict(max_epochs=60, val_interval=10)
 custom_hooks = [dict(type='mmkd.RoleSwapHook'),
                 dict(type='mmkd.ClassWeightsHook', formula='inverse')] + _base_.custom_hooks
-default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=1), logger=dict(interval=50))
+default_hooks = dict(checkpoint=dict(interval=10))  # one checkpoint per phase (10 epochs)

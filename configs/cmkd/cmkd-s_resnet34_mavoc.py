@@ -5,8 +5,7 @@ _base_ = [
     '../_base_/models/cmkd_resnet34.py',
     '../_base_/datasets/mavoc_eo_sar.py',
     '../_base_/schedules/cmkd_sgd_60e.py',
-    'mmpretrain::_base_/default_runtime.py',
-    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
+    '../_base_/cls_kd_runtime.py',  # mmpretrain runtime, shipped hooks, checkpoints
 ]
 model = dict(
     type='mmkd.Distiller',
@@ -27,4 +26,3 @@ val_dataloader = None
 val_evaluator = None
 val_cfg = None
 custom_hooks = [dict(type='mmkd.ClassWeightsHook', formula='inverse')] + _base_.custom_hooks
-default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=1), logger=dict(interval=50))

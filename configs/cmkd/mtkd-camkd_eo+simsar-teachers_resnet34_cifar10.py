@@ -11,8 +11,7 @@ _base_ = [
     '../_base_/models/cmkd_resnet34.py',
     '../_base_/datasets/cifar10_eo_simsar.py',
     '../_base_/schedules/cmkd_sgd_60e.py',
-    'mmpretrain::_base_/default_runtime.py',
-    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
+    '../_base_/cls_kd_runtime.py',  # mmpretrain runtime, shipped hooks, checkpoints
 ]
 model = dict(
     type='mmkd.Distiller',
@@ -31,4 +30,3 @@ model = dict(
                                       teacher=dict(eo='t_eo_logits', sar='t_sar_logits')))),
     student_loss_weight=1.0,
     data_preprocessor={{_base_.paired_preprocessor}})
-default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=1), logger=dict(interval=50))

@@ -5,12 +5,10 @@ _base_ = [
     '../_base_/models/cmkd_resnet34.py',
     '../_base_/datasets/cifar10_eo_simsar.py',
     '../_base_/schedules/cmkd_sgd_60e.py',
-    'mmpretrain::_base_/default_runtime.py',
-    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
+    '../_base_/cls_kd_runtime.py',  # mmpretrain runtime, shipped hooks, checkpoints
 ]
 model = dict(
     type='mmkd.Distiller',
     student={{_base_.eo_model}},
     student_input='eo',
     data_preprocessor={{_base_.paired_preprocessor}})
-default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=1), logger=dict(interval=50))

@@ -5,8 +5,7 @@
 _base_ = [
     '../_base_/datasets/cifar10_eo_simsar.py',
     '../_base_/schedules/cmkd_sgd_60e.py',
-    'mmpretrain::_base_/default_runtime.py',
-    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
+    '../_base_/cls_kd_runtime.py',  # mmpretrain runtime, shipped hooks, checkpoints
     './_base_/dinov2-s_resnet18.py',
 ]
 model = dict(
@@ -28,4 +27,3 @@ train_pipeline = [
     dict(type='mmkd.PackMultiModalInputs', task='cls'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=1), logger=dict(interval=50))

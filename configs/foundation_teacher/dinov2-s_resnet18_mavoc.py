@@ -6,8 +6,7 @@
 _base_ = [
     '../_base_/datasets/mavoc_eo_sar.py',
     '../_base_/schedules/cmkd_sgd_60e.py',
-    'mmpretrain::_base_/default_runtime.py',
-    '../_base_/kd_hooks.py',  # ExportStudent, TeacherHash, RNGState hooks
+    '../_base_/cls_kd_runtime.py',  # mmpretrain runtime, shipped hooks, checkpoints
     './_base_/dinov2-s_resnet18.py',
 ]
 model = dict(
@@ -35,4 +34,3 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = None
 val_evaluator = None
 val_cfg = None
-default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=1), logger=dict(interval=50))

@@ -1,5 +1,6 @@
 # Hinton KD: the student baseline config plus a teacher, two taps and one loss.
-_base_ = ['./resnet18-w32_synthetic-sar_baseline.py', '../_base_/kd_hooks.py']
+_base_ = ['./resnet18-w32_synthetic-sar_baseline.py', './_base_/methods/kd.py',
+          '../_base_/kd_hooks.py']
 
 model = dict(
     _delete_=True,
@@ -9,8 +10,5 @@ model = dict(
         model='{{ fileDirname }}/resnet34_synthetic-sar_teacher.py',
         # a checkpoint file, or the teacher's work dir (its last checkpoint is used)
         checkpoint='work_dirs/resnet34_synthetic-sar_teacher'),
-    taps=dict(s_logits='student.head.fc', t_logits='teacher.head.fc'),
-    losses=dict(kd=dict(type='mmkd.KDLoss', temperature=4.0, loss_weight=0.9,
-                        inputs=dict(student='s_logits', teacher='t_logits'))),
-    student_loss_weight=0.1,  # RepDistiller / mdistiller: 0.1 CE + 0.9 KD
+    **_base_.pop('method'),  # taps and loss: 0.1 CE + 0.9 KD (_base_/methods/kd.py)
 )

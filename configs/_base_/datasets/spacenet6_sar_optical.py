@@ -9,6 +9,7 @@
 # no labels (convert it with --no-labels); we validate and test on `val`.
 # To read the raw download without converting, use PairedSegDataset(layout='spacenet6')
 # with mmkd.LoadSegMask (rasterises on the fly) and mmkd.AlignSAROrientation.
+_base_ = ['./sar_optical_seg_pipelines.py']
 data_root = 'data/spacenet6_512'
 folders = dict(sar='sar', optical='optical')
 
@@ -17,47 +18,10 @@ folders = dict(sar='sar', optical='optical')
 sar_scale = dict(type='mmkd.SARIntensityScale', modality='sar', mode='linear',
                  percentiles=(1, 99))
 paired_flip = dict(type='mmkd.PairedRandomFlip', prob=0.5, direction='horizontal')
-paired_train_pipeline = [
-    dict(type='mmkd.LoadMultiModalImages', channels=dict(sar=4, optical=3)),
-    dict(type='mmkd.LoadSegMask'),
-    sar_scale,
-    paired_flip,
-    dict(type='mmkd.PackMultiModalInputs', task='seg'),
-]
-paired_test_pipeline = [
-    dict(type='mmkd.LoadMultiModalImages', modalities=['sar'], channels=dict(sar=4)),
-    dict(type='mmkd.LoadSegMask'),
-    sar_scale,
-    dict(type='mmkd.PackMultiModalInputs', task='seg'),
-]
-sar_train_pipeline = [
-    dict(type='mmkd.LoadMultiModalImages', modalities=['sar'], channels=dict(sar=4)),
-    dict(type='mmkd.LoadSegMask'),
-    sar_scale,
-    paired_flip,
-    dict(type='mmkd.SelectModality', modality='sar'),
-    dict(type='PackSegInputs'),
-]
-sar_test_pipeline = [
-    dict(type='mmkd.LoadMultiModalImages', modalities=['sar'], channels=dict(sar=4)),
-    dict(type='mmkd.LoadSegMask'),
-    sar_scale,
-    dict(type='mmkd.SelectModality', modality='sar'),
-    dict(type='PackSegInputs'),
-]
-optical_train_pipeline = [
-    dict(type='mmkd.LoadMultiModalImages', modalities=['optical'], channels=dict(optical=3)),
-    dict(type='mmkd.LoadSegMask'),
-    paired_flip,
-    dict(type='mmkd.SelectModality', modality='optical'),
-    dict(type='PackSegInputs'),
-]
-optical_test_pipeline = [
-    dict(type='mmkd.LoadMultiModalImages', modalities=['optical'], channels=dict(optical=3)),
-    dict(type='mmkd.LoadSegMask'),
-    dict(type='mmkd.SelectModality', modality='optical'),
-    dict(type='PackSegInputs'),
-]
+# the six pipelines (sar_optical_seg_pipelines.py) with this scaling and flip
+(paired_train_pipeline, paired_test_pipeline, sar_train_pipeline, sar_test_pipeline,
+ optical_train_pipeline, optical_test_pipeline) = \
+    _base_.pop('sar_optical_seg_pipelines').build(sar_scale, paired_flip)
 # the authors normalise both to mean 0.5, std 0.125 of the 0..255 range
 sar_preprocessor = dict(type='mmseg.SegDataPreProcessor', mean=[127.5] * 4,
                         std=[31.875] * 4, pad_val=0, seg_pad_val=255, size_divisor=32)

@@ -4,6 +4,7 @@
 # west at 35 degrees incidence (layover, shadow, double bounce, speckle); optical: RGB
 # PNG; masks: building = 1. Layout: PairedSegDataset 'folders' (see
 # mmkd/testing/synthetic_buildings.py).
+_base_ = ['./sar_optical_seg_pipelines.py']
 data_root = 'data/synthetic_buildings'
 folders = dict(sar='sar', optical='optical')
 
@@ -13,50 +14,12 @@ sar_scale = dict(type='mmkd.SARIntensityScale', modality='sar', mode='db', clip=
 # the physical side; a flip along range would move them to the sensor's opposite side.
 paired_flip = dict(type='mmkd.PairedRandomFlip', prob=0.5, direction='vertical')
 
-# paired pipelines (distillation): labels in the SAR frame
-paired_train_pipeline = [
-    dict(type='mmkd.LoadMultiModalImages', channels=dict(sar=4, optical=3)),
-    dict(type='mmkd.LoadSegMask'),
-    sar_scale,
-    paired_flip,
-    dict(type='mmkd.PackMultiModalInputs', task='seg'),
-]
-# evaluation reads SAR only: the optical image is never needed at test time
-paired_test_pipeline = [
-    dict(type='mmkd.LoadMultiModalImages', modalities=['sar'], channels=dict(sar=4)),
-    dict(type='mmkd.LoadSegMask'),
-    sar_scale,
-    dict(type='mmkd.PackMultiModalInputs', task='seg'),
-]
-# single-modality pipelines (baselines, optical teacher): plain mmseg samples
-sar_train_pipeline = [
-    dict(type='mmkd.LoadMultiModalImages', modalities=['sar'], channels=dict(sar=4)),
-    dict(type='mmkd.LoadSegMask'),
-    sar_scale,
-    paired_flip,
-    dict(type='mmkd.SelectModality', modality='sar'),
-    dict(type='PackSegInputs'),
-]
-sar_test_pipeline = [
-    dict(type='mmkd.LoadMultiModalImages', modalities=['sar'], channels=dict(sar=4)),
-    dict(type='mmkd.LoadSegMask'),
-    sar_scale,
-    dict(type='mmkd.SelectModality', modality='sar'),
-    dict(type='PackSegInputs'),
-]
-optical_train_pipeline = [
-    dict(type='mmkd.LoadMultiModalImages', modalities=['optical'], channels=dict(optical=3)),
-    dict(type='mmkd.LoadSegMask'),
-    paired_flip,
-    dict(type='mmkd.SelectModality', modality='optical'),
-    dict(type='PackSegInputs'),
-]
-optical_test_pipeline = [
-    dict(type='mmkd.LoadMultiModalImages', modalities=['optical'], channels=dict(optical=3)),
-    dict(type='mmkd.LoadSegMask'),
-    dict(type='mmkd.SelectModality', modality='optical'),
-    dict(type='PackSegInputs'),
-]
+# the six pipelines (sar_optical_seg_pipelines.py: paired for distillation, labels in the
+# SAR frame, evaluation on SAR only; single-modality for the baselines and the optical
+# teacher) with this scaling and flip
+(paired_train_pipeline, paired_test_pipeline, sar_train_pipeline, sar_test_pipeline,
+ optical_train_pipeline, optical_test_pipeline) = \
+    _base_.pop('sar_optical_seg_pipelines').build(sar_scale, paired_flip)
 
 # per-modality normalisation (statistics of the generated training split)
 sar_preprocessor = dict(

@@ -9,9 +9,6 @@ _base_ = [
     './_base_/gfl_r50-fpn_synthetic-det.py',
     '../_base_/synthetic_det.py',
     '../_base_/schedule_synthetic_det.py',
-    'mmdet::_base_/default_runtime.py',
-    '../_base_/randomness.py',  # seed 0: exact resumption
+    '../_base_/default_runtime.py',  # seed 0 (exact resumption), checkpoints, logging
 ]
 model = dict(neck=dict(type='PAFPN'))
-default_hooks = dict(checkpoint=dict(interval=4, max_keep_ckpts=1),
-                     logger=dict(interval=10))

@@ -1,20 +1,7 @@
 # Student on VEDAI's colour images, and the colour grid's "hard" baseline (ground truth
-# only): RetinaNet R18-FPN, 2 conv blocks per head subnet, Balanced L1 boxes, from
+# only): the teacher's RetinaNet (retinanet_r50-pafpn_vedai-co_teacher.py: 2 conv blocks
+# per head subnet, Balanced L1 boxes, data, schedule and seed) with ResNet-18 + FPN, from
 # scratch, on one fold (fold 1; the others: see _base_/vedai.py).
-_base_ = [
-    'mmdet::_base_/models/retinanet_r50_fpn.py',
-    './_base_/vedai.py',
-    '../_base_/schedule_synthetic_det.py',  # 24 epochs, SGD 0.01, from scratch
-    'mmdet::_base_/default_runtime.py',
-    '../_base_/randomness.py',  # seed 0: exact resumption
-]
-model = dict(
-    backbone=dict(depth=18, frozen_stages=-1, norm_eval=False, init_cfg=None),
-    neck=dict(in_channels=[64, 128, 256, 512]),
-    bbox_head=dict(
-        num_classes=9,
-        stacked_convs=2,
-        loss_bbox=dict(_delete_=True, type='BalancedL1Loss', alpha=0.5, gamma=1.5,
-                       beta=0.11, loss_weight=1.0)))
-default_hooks = dict(checkpoint=dict(interval=4, max_keep_ckpts=1),
-                     logger=dict(interval=20))
+_base_ = ['./retinanet_r50-pafpn_vedai-co_teacher.py']
+model = dict(backbone=dict(depth=18),  # the student body in place of R50-PAFPN
+             neck=dict(type='FPN', in_channels=[64, 128, 256, 512]))

@@ -1,22 +1,10 @@
 # soft+pdf: soft targets instead of ground-truth labels for classification, plus
 # PDF-Distil feature imitation weighted by prediction disagreement.
 # A detection-KD cell, used as `_base_ = [pair, this]` + `model = _base_.pop('method')`
-# (see soft.py).
+# (see soft.py); its terms are written once, in terms.py.
+_base_ = ['./terms.py']
+t = _base_.pop('terms')
 method = dict(
-    # no ground-truth classification loss: the teacher's scores are the only class targets
     student_loss_weight=dict(loss_cls=0.),  # soft targets replace the hard labels
-    # one 3x3 adaptation conv per level, trained with the student, dropped at export
-    connectors={
-        f's_p{lvl}_adapted': dict(type='mmkd.ConvConnector', source=f's_p{lvl}',
-                                  like=f't_p{lvl}', in_channels=256, out_channels=256,
-                                  kernel_size=3)
-        for lvl in range(3, 8)},
-    losses=dict(
-        soft=dict(type='mmkd.QFLSoftTargetLoss', beta=2.0, loss_weight=1.0,
-                  inputs=dict(student='s_cls', teacher='t_cls')),
-        pdf=dict(type='mmkd.PDFDistilLoss', num_anchors=9, loss_weight=5.0,
-                 inputs=dict(student=[f's_p{lvl}_adapted' for lvl in range(3, 8)],
-                             teacher=[f't_p{lvl}' for lvl in range(3, 8)],
-                             student_cls='s_cls', teacher_cls='t_cls')),
-    ),
-)
+    connectors=t.adapt, losses=dict(soft=t.soft, pdf=t.pdf))
+del t

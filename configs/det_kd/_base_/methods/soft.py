@@ -6,12 +6,12 @@
 #     _base_ = ['<pair>.py', '<this file>']
 #     model = _base_.pop('method')
 # (a key of two bases may not be set by both, so the cell is the key `method`, which the
-# leaf moves into its model; the merged config holds no `method`).
+# leaf moves into its model; the merged config holds no `method`). The terms the cells
+# combine are written once, in terms.py.
+_base_ = ['./terms.py']
+t = _base_.pop('terms')
 method = dict(
     # no ground-truth classification loss: the teacher's scores are the only class targets
     student_loss_weight=dict(loss_cls=0.),  # soft targets replace the hard labels
-    losses=dict(
-        soft=dict(type='mmkd.QFLSoftTargetLoss', beta=2.0, loss_weight=1.0,
-                  inputs=dict(student='s_cls', teacher='t_cls')),
-    ),
-)
+    losses=dict(soft=t.soft))
+del t
