@@ -15,7 +15,8 @@ demo: env
 test: env
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
-# The documentation site, offline, warnings as errors (tests/test_docs.py builds the same).
+# The documentation site, offline, warnings as errors (tests/test_project/test_docs.py builds
+# the same).
 # The source is the repository root (docs/conf.py says why); requirements/docs.txt comes
 # with the environment.
 docs: env

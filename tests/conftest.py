@@ -1,10 +1,37 @@
 import os
 import os.path as osp
+import sys
 
 import pytest
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TESTS = osp.join(REPO, 'tests')
+
+
+def _test_folders():
+    """tests/ mirrors the package (tests/test_models/test_losses/...). The folders have no
+    __init__.py: pytest imports each test file under its basename (its default import
+    mode, as mmdet's tests), so basenames are unique across folders. Test files share
+    helpers by that basename (``from test_end_to_end import shrink``, ``from conftest
+    import REPO``), so every folder goes on sys.path here, before collection, wherever
+    pytest was started and whichever files it collects."""
+    folders, seen = [], {}
+    for folder, dirs, files in os.walk(TESTS):
+        dirs[:] = sorted(d for d in dirs if d.startswith('test_'))
+        folders.append(folder)
+        for name in files:
+            if name.startswith('test_') and name.endswith('.py'):
+                if name in seen:
+                    raise RuntimeError(f'two test files named {name}: {seen[name]} and '
+                                       f'{folder}; test basenames must be unique')
+                seen[name] = folder
+    return folders
+
+
+for _folder in _test_folders():
+    if _folder not in sys.path:
+        sys.path.append(_folder)
 
 
 def tiny_classifier(width=8, depth=18, num_classes=10, in_channels=1):

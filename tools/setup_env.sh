@@ -85,7 +85,8 @@ if [ ! -f "$stamp" ]; then
     "installing mmcv's runtime needs, requirements/runtime.txt, tests.txt and docs.txt"
   # mmcv's own runtime needs (it was installed without them above).
   pip_q install -q addict packaging Pillow pyyaml yapf "opencv-python>=3" "numpy<2"
-  # docs.txt too: tests/test_docs.py builds the documentation site as part of `make test`.
+  # docs.txt too: tests/test_project/test_docs.py builds the documentation site as part of
+  # `make test`.
   pip_q install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" \
     -r "$ROOT/requirements/docs.txt" -c "$ROOT/requirements/torch.txt" "numpy<2"
   rm -f "$VENV"/.mmkd-env-*

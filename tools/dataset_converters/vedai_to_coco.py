@@ -88,7 +88,7 @@ def fold_options(cfg, fold: int, resolution: Optional[int] = None) -> dict:
     ``mmkd.PairedCocoDataset``), the ``Resize`` / ``PairedResize`` sizes, the
     evaluators' annotation files and a distiller's colour teacher of that fold (the
     seeds x folds layout, ``.../seed0_fold<NN>``). For the config's own fold and
-    resolution it changes nothing (tests/test_det_data_tools.py checks both).
+    resolution it changes nothing (tests/test_tools/test_det_data_tools.py checks both).
     """
     res = int(resolution or cfg['resolution'])
     img_dir = f'Vehicules{res}/'

@@ -9,7 +9,7 @@ exception type and its message, or what happened when nothing was raised. With
 ``--markdown`` the output is a table for the README's troubleshooting section (the
 temporary folder written ``...``). A fault may list what its message must say (the
 exception, the file it names, the fix): ``--check`` exits 1 when one does not, and
-``tests/test_fault_list.py`` runs those faults.
+``tests/test_tools/test_fault_list.py`` runs those faults.
 
 The raster faults write their own small GeoTIFFs with rasterio (band files, two
 footprints, dates, NaN, nodata, dB values) and go through ``mmkd.PairedClsDataset``
@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 FAULTS = []
-EXPECT = {}  # fault name -> regexes its message must match (tests/test_fault_list.py)
+EXPECT = {}  # fault name -> regexes its message must match (tests/test_tools/test_fault_list.py)
 
 
 def fault(cause, expect=()):

@@ -12,7 +12,7 @@ them at the moment the uninterrupted run would have drawn its next batch, after 
 (without loading them) the batches of the interrupted epoch that were already trained.
 With ``randomness=dict(seed=..., deterministic=True)`` and ``num_workers=0``, the resumed
 run's weights then equal the uninterrupted run's bit for bit
-(``tests/test_resilience.py`` kills a run with SIGKILL mid-epoch to check it).
+(``tests/test_engine/test_resilience.py`` kills a run with SIGKILL mid-epoch to check it).
 
 What it cannot restore:
 

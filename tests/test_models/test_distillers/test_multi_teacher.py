@@ -291,7 +291,7 @@ def test_single_teacher_kd_keys_unchanged(teacher_ckpt):
 
 # ---------------------------------------------------------------- the teacher cache
 def test_cache_with_two_teachers_matches_the_online_teachers(tmp_path, synthetic_sar_root):
-    from test_cache import _save_weights, dataset_cfg
+    from test_teacher_cache import _save_weights, dataset_cfg
 
     from mmkd.apis import write_teacher_cache
     from mmkd.datasets import TeacherCacheDataset

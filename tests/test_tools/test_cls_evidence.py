@@ -6,8 +6,8 @@ import os.path as osp
 import sys
 
 import pytest
+from conftest import REPO
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
 import cls_evidence as ev  # noqa: E402
 

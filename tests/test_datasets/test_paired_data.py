@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 
 from mmkd.datasets import PairedClsDataset, UnpairedSampleError
 from mmkd.datasets.transforms import (
@@ -23,8 +24,7 @@ from mmkd.datasets.transforms import (
 )
 from mmkd.datasets.transforms.loading import ImageReadError
 
-SHARED = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'shared',
-                  'data')
+SHARED = osp.join(osp.dirname(REPO), 'shared', 'data')
 
 
 def write_challenge_layout(root, n=6, classes=('a', 'b'), drop_sar=(), labelled=True):
@@ -286,8 +286,7 @@ def test_real_unlabelled_mavoc_pairs_load_and_transform(tmp_path_factory):
     with tarfile.open(osp.join(SHARED, 'mavoc-pbvs2022-test-pairs.tar.gz')) as tar:
         tar.extractall(root, filter='data')
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                                   'configs/cmkd/cmkd-s_resnet34_mavoc-unlabelled.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs/cmkd/cmkd-s_resnet34_mavoc-unlabelled.py'))
     ds_cfg = cfg.train_dataloader.dataset
     ds_cfg.data_root = str(root / 'mavoc_pbvs2022_test')
     ds_cfg.pop('type')

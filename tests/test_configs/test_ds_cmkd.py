@@ -118,7 +118,7 @@ def test_schedules_and_teacher_checkpoints_are_consistent():
     """The pairs' configs: ShuffleNet/MobileNet students train at lr 0.01, the others at
     0.05 (RepDistiller), 240 epochs of batch 64; each teacher checkpoint is the work dir
     of a shipped teacher config. (Loading every config takes long; the others inherit
-    these bases, and tests/test_package.py builds them all.)"""
+    these bases, and tests/test_project/test_package.py builds them all.)"""
     names = {osp.splitext(osp.basename(p))[0]
              for p in glob.glob(osp.join(CFG, '**', '*.py'), recursive=True)}
     for path in sorted(glob.glob(osp.join(CFG, '*.py'))) + [

@@ -5,8 +5,7 @@ import os.path as osp
 from collections import Counter
 
 import pytest
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from conftest import REPO
 
 
 @pytest.fixture(scope='module')

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 import torch
+from conftest import REPO
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
 import dense_evidence as ev  # noqa: E402
 

@@ -355,8 +355,9 @@ def _loss(name, key):
 
 
 def test_configs_carry_the_authors_settings():
-    """The CIFAR configs (ResNet32x4 -> ResNet8x4, the zoo's pair; tests/test_package.py
-    builds each model) hold the authors' values stated in their headers."""
+    """The CIFAR configs (ResNet32x4 -> ResNet8x4, the zoo's pair;
+    tests/test_project/test_package.py builds each model) hold the authors' values stated in
+    their headers."""
     dkd = _loss('dkd', 'dkd')
     assert (dkd.type, dkd.alpha, dkd.beta, dkd.temperature) == ('mmkd.DKDLoss', 1., 8., 4.)
     assert dkd.schedule == dict(warmup=20, by_epoch=True)
