@@ -129,6 +129,10 @@ class QFLSoftTargetLoss(DistillLoss):
     student logit is that of the term divided by :math:`Z`; with :math:`Z` a count of
     positive anchors the soft gradient on a teacher-positive anchor is of the size of
     the hard loss's gradient on an assigned positive, as in a hard-label QFL.
+    Measured alone on the synthetic detection benchmark (3 seeds, paired with the hard
+    student; ``configs/det_kd/README.md``): ``'teacher_pos'`` 0.98 ± 1.06 of hard,
+    ``'hard_pos'`` 1.26 ± 0.36, ``'target_sum'`` 0.38 ± 0.17 (first-step gradient
+    norms 1.55, 1.19, 0.10).
 
     Authors' defaults: :math:`\beta = 2` (GFL, mmdet ``QualityFocalLoss``), loss weight
     1.0 (GFL's QFL weight).
