@@ -11,7 +11,9 @@ One training step, top to bottom (:meth:`Distiller.loss`):
 3. student: its own ``loss`` forward gives its task losses; taps record its features;
 4. connectors adapt student features to the teachers' shapes (and may turn a ViT
    teacher's tokens into a map at the student's size, ``mmkd.TokenToMapConnector``);
-5. losses read taps/connector outputs by name, each weighted and scheduled;
+5. losses read taps/connector outputs by name, each weighted and scheduled (a schedule
+   is given the step's iteration and epoch, read once per step by
+   :func:`~mmkd.models.distillers.schedule.train_progress`);
 6. everything is returned as one dict of ``loss*`` keys that mmengine logs and sums,
    after a check that each is finite (before any backward pass or optimizer step).
 
@@ -29,13 +31,14 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.logging import MessageHub, print_log
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 
 from mmkd.registry import MODELS
 from .integrity import check_finite_losses, state_hash, verify_hashes
 from .model_config import ModelSpec, build_model
+from .schedule import LossSchedule, train_progress
 from .taps import TapRecorder
 from .teacher_cache import TeacherCache
 from .teachers import (
@@ -47,7 +50,7 @@ from .teachers import (
     build_teacher,
     route,
 )
-from .wiring import Wiring, _check_schedule, _schedule_factor, scaled_losses
+from .wiring import Wiring, scaled_losses
 
 __all__ = ['Distiller']
 
@@ -140,7 +143,8 @@ class Distiller(BaseModel):
         self.student = student_model
         self.student_input = student_input
         self.student_loss_weight = student_loss_weight
-        _check_schedule(student_loss_schedule, 'student_loss_schedule')
+        self._student_schedule = LossSchedule(student_loss_schedule,
+                                              'student_loss_schedule')
         self.student_loss_schedule = student_loss_schedule
         self.check_finite = check_finite
         self._build_teachers(teacher, teachers)
@@ -286,8 +290,7 @@ class Distiller(BaseModel):
              ) -> Dict[str, torch.Tensor]:
         """One training step's losses, in the six steps of the module docstring."""
         student_inputs, teacher_inputs = self._route(inputs)
-        hub = MessageHub.get_current_instance()
-        it, epoch = hub.get_info('iter', 0), hub.get_info('epoch', 0)
+        it, epoch = train_progress()  # read once a step; the schedules are given it
         with self.recorder.recording():
             records, losses = self._run_teachers(teacher_inputs, data_samples,
                                                  student_inputs.device)
@@ -324,7 +327,7 @@ class Distiller(BaseModel):
             self.student(x, data_samples, mode='tensor')
             return {}
         own = self.student(x, data_samples, mode='loss')
-        factor = _schedule_factor(self.student_loss_schedule, it, epoch)
+        factor = self._student_schedule.factor(it, epoch)
         return scaled_losses(own, self.student_loss_weight, 'student.', factor)
 
     def _features(self, teacher_records: Dict[str, list]) -> dict:
