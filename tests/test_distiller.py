@@ -314,17 +314,74 @@ def test_schedules_follow_the_runners_iteration_across_a_resume(teacher_ckpt, hu
     assert [on for _, on in straight] == [False] * 5 + [True] * 3
 
 
-def test_no_task_loss_trains_without_labels(teacher_ckpt):
-    """student_loss_weight=None: the student runs in tensor mode (its head's loss, which
-    reads labels, is never called), so unlabelled batches train from the teacher."""
-    d = make_distiller(teacher_ckpt, student_loss_weight=None)
+def unlabelled_batch():
     data = batch()
     for s in data['data_samples']:
         del s.gt_label
+    return data
+
+
+def test_no_task_loss_trains_without_labels(teacher_ckpt):
+    """student_losses='none': the student runs in tensor mode (its head's loss, which
+    reads labels, is never called), so unlabelled batches train from the teacher."""
+    d = make_distiller(teacher_ckpt, student_losses='none')
+    assert d.student_losses == 'none'
+    data = unlabelled_batch()
     log = d.train_step(data, sgd(d))
     assert set(log) == {'loss', 'loss_kd'} and log['loss_kd'] > 0
+    supervised = make_distiller(teacher_ckpt)
+    assert supervised.student_losses == 'supervised'  # the default
     with pytest.raises(AttributeError, match='gt_label'):  # the task loss needs labels
-        make_distiller(teacher_ckpt).train_step(data, sgd(d))
+        supervised.train_step(data, sgd(d))
+
+
+@pytest.fixture
+def warn_afresh(monkeypatch):
+    """The deprecation warnings of this process not yet given (they are given once)."""
+    from mmkd.models.distillers import distiller
+    monkeypatch.setattr(distiller, '_warned_deprecated', set())
+
+
+def test_student_loss_weight_none_still_means_no_task_loss_and_warns_once(
+        teacher_ckpt, warn_afresh):
+    """The old spelling, student_loss_weight=None, is student_losses='none' with one
+    FutureWarning that names the new key; the second build says nothing."""
+    import warnings
+    with pytest.warns(FutureWarning, match=r"student_loss_weight=None is deprecated; "
+                      r"write student_losses='none'"):
+        d = make_distiller(teacher_ckpt, student_loss_weight=None)
+    assert (d.student_losses, d.student_loss_weight) == ('none', 1.0)
+    log = d.train_step(unlabelled_batch(), sgd(d))
+    assert set(log) == {'loss', 'loss_kd'} and log['loss_kd'] > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', FutureWarning)
+        again = make_distiller(teacher_ckpt, student_loss_weight=None,
+                               student_losses='none')
+    assert again.student_losses == 'none'
+
+
+@pytest.mark.parametrize('weight', [0.1, 2, dict(loss=0.)])
+def test_no_task_loss_with_a_weight_is_refused_before_any_model_is_built(weight):
+    """student_losses='none' with a student_loss_weight that would weight something is a
+    contradiction: one ValueError naming both keys, before the (here unbuildable)
+    student is built."""
+    with pytest.raises(ValueError, match=r"student_losses='none' computes no task loss, "
+                       r'so student_loss_weight=.* would weight nothing: drop '
+                       r"student_loss_weight, or set student_losses='supervised'"):
+        Distiller(student=dict(type='NoSuchNet'), student_losses='none',
+                  student_loss_weight=weight)
+    with pytest.raises(ValueError, match=r"student_losses='unlabelled': expected one of "
+                       r"\['supervised', 'none'\]"):
+        Distiller(student=dict(type='NoSuchNet'), student_losses='unlabelled')
+
+
+@pytest.mark.parametrize('weight', [1.0, 0.])
+def test_no_task_loss_accepts_the_default_weight_and_zero(teacher_ckpt, weight):
+    """1.0 (the default, e.g. written out) and 0 (no task loss either: a base such as
+    CMKD-s's, whose loss holds the CE, sets it) agree with student_losses='none'."""
+    d = make_distiller(teacher_ckpt, student_losses='none', student_loss_weight=weight)
+    log = d.train_step(unlabelled_batch(), sgd(d))
+    assert set(log) == {'loss', 'loss_kd'}
 
 
 def test_exported_student_checkpoint_loads_into_distiller(teacher_ckpt):

@@ -207,7 +207,7 @@ def test_dkd_without_labels_says_so():
 def test_dkd_on_unlabelled_data_in_a_distiller_names_the_loss_and_its_inputs(
         teacher_ckpt):
     d = logit_distiller(teacher_ckpt, dict(dkd=dict(type='mmkd.DKDLoss', inputs=LOGITS)),
-                        student_loss_weight=None)
+                        student_losses='none')
     data = batch()
     data['data_samples'] = [DataSample() for _ in data['data_samples']]  # no labels
     with pytest.raises(ValueError, match=r"loss 'dkd' \(DKDLoss\) reading .*'s_logits'.*"
