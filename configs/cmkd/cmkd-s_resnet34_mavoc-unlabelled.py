@@ -1,9 +1,10 @@
 # Distillation on *unlabelled* pairs (e.g. the PBVS 2022 test pairs, EO/EO_<id>.png and
 # SAR/SAR_<id>.png): the student learns from the teacher's soft labels alone (the
 # weighted CE term is 0 without labels; the KL term is weighted by the teacher's
-# predicted class). The student runs without its own (label-reading) task loss.
+# predicted class). The student runs without its own (label-reading) task loss
+# (student_losses='none': a 'tensor' forward; the parent's student_loss_weight=0. agrees).
 _base_ = ['./cmkd-s_resnet34_mavoc.py']
-model = dict(student_loss_weight=None)
+model = dict(student_losses='none')
 data_root = 'data/mavoc_pbvs2022_test'
 train_dataloader = dict(
     dataset=dict(_delete_=True, type='mmkd.PairedClsDataset', modalities=('eo', 'sar'),

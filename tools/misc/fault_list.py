@@ -200,6 +200,13 @@ def shape_mismatch(tmp):
     d(**d.data_preprocessor(cls_batch(), True), mode='loss')
 
 
+@fault("no task loss (student_losses='none') and a student_loss_weight",
+       expect=(r"^ValueError: student_losses='none' computes no task loss",
+               r'student_loss_weight=0\.1', r"student_losses='supervised'"))
+def no_task_loss_with_a_weight(tmp):
+    distiller(tmp, student_losses='none', student_loss_weight=0.1)
+
+
 @fault('dense feature loss (CWD, PKD) given maps of other channels',
        expect=(r'^ValueError', r"loss 'pkd' \(PKDLoss\)", r'mmkd\.ConvConnector'))
 def dense_loss_channels(tmp):

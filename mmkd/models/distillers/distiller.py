@@ -8,10 +8,14 @@ One training step, top to bottom (:meth:`Distiller.loss`):
 2. teachers: frozen ones run in eval mode under ``no_grad`` (optionally in bf16/fp16
    autocast and channels-last), or their stored outputs are read from a teacher cache;
    taps record their features;
-3. student: its own ``loss`` forward gives its task losses; taps record its features;
+3. student: its own ``loss`` forward gives its task losses (with
+   ``student_losses='none'`` a ``'tensor'`` forward, no labels read); taps record its
+   features;
 4. connectors adapt student features to the teachers' shapes (and may turn a ViT
    teacher's tokens into a map at the student's size, ``mmkd.TokenToMapConnector``);
-5. losses read taps/connector outputs by name, each weighted and scheduled;
+5. losses read taps/connector outputs by name, each weighted and scheduled (a schedule
+   is given the step's iteration and epoch, read once per step by
+   :func:`~mmkd.models.distillers.schedule.train_progress`);
 6. everything is returned as one dict of ``loss*`` keys that mmengine logs and sums,
    after a check that each is finite (before any backward pass or optimizer step).
 
@@ -25,17 +29,19 @@ distiller keeps what mmengine sees: the registered submodules (``student``,
 ``trainable_teachers``, ``input_adapters``, ``connectors``, ``losses``, so the checkpoint
 keys), the device moves and train/eval of the frozen teachers, and checkpoint loading.
 """
+import warnings
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.logging import MessageHub, print_log
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 
 from mmkd.registry import MODELS
 from .integrity import check_finite_losses, state_hash, verify_hashes
 from .model_config import ModelSpec, build_model
+from .schedule import LossSchedule, train_progress
 from .taps import TapRecorder
 from .teacher_cache import TeacherCache
 from .teachers import (
@@ -47,9 +53,47 @@ from .teachers import (
     build_teacher,
     route,
 )
-from .wiring import Wiring, _check_schedule, _schedule_factor, scaled_losses
+from .wiring import Wiring, scaled_losses
 
 __all__ = ['Distiller']
+
+#: What ``student_losses`` may be: the student's own task losses from the labels, or none.
+STUDENT_LOSSES = ('supervised', 'none')
+_warned_deprecated = set()  # deprecated spellings already warned about in this process
+
+
+def resolve_student_losses(student_losses: str, student_loss_weight
+                           ) -> Tuple[str, Union[float, Dict[str, float]]]:
+    """The distiller's ``student_losses`` mode and ``student_loss_weight``, checked.
+
+    ``student_loss_weight=None``, the old spelling of ``student_losses='none'``, is
+    mapped to it (weight 1.0, unused) with a ``FutureWarning``, once per process. The
+    ``'none'`` mode with a weight is a contradiction (a weight of task losses that are
+    not computed: the user expects them to train) and raises a ``ValueError`` naming
+    both keys; only the default 1.0 and 0 pass, 0 because it agrees (no task loss
+    either), so that a config can switch its base's ``student_loss_weight=0.`` (a
+    loss that holds the CE itself, as CMKD's) to ``student_losses='none'``."""
+    if student_losses not in STUDENT_LOSSES:
+        raise ValueError(f'student_losses={student_losses!r}: expected one of '
+                         f"{list(STUDENT_LOSSES)} ('supervised': the student's task "
+                         f"losses from the labels, times student_loss_weight; 'none': no "
+                         f'task loss, for unlabelled data)')
+    if student_loss_weight is None:
+        if 'student_loss_weight=None' not in _warned_deprecated:
+            _warned_deprecated.add('student_loss_weight=None')
+            warnings.warn(
+                "Distiller: student_loss_weight=None is deprecated; write "
+                "student_losses='none' instead (no task loss: the student runs in "
+                "'tensor' mode and needs no labels) and leave student_loss_weight out. "
+                "student_loss_weight is a weight only.", FutureWarning, stacklevel=2)
+        return 'none', 1.0
+    if student_losses == 'none' and (isinstance(student_loss_weight, dict)
+                                     or student_loss_weight not in (1.0, 0.0)):
+        raise ValueError(f"student_losses='none' computes no task loss, so "
+                         f'student_loss_weight={student_loss_weight!r} would weight '
+                         f"nothing: drop student_loss_weight, or set "
+                         f"student_losses='supervised' to train on the labels")
+    return student_losses, student_loss_weight
 
 
 @MODELS.register_module()
@@ -95,13 +139,19 @@ class Distiller(BaseModel):
             to the total loss.
         student_input (str, optional): Modality key the student reads; None when the
             batch holds one tensor.
-        student_loss_weight (float | dict | None): Multiplier of the student's task losses,
-            which are logged as ``student.<key>``; a dict weights each key (``dict(
-            loss_cls=0.)`` trains a detector's classifier on soft targets only while its
-            config, and so the exported student, keeps the usual loss; a zero-weighted
-            term stays in the graph multiplied by 0). None: no task loss at all, the
-            student runs in ``'tensor'`` mode and needs no labels (distillation on
-            unlabelled data, from the teacher's outputs alone). Defaults to 1.0.
+        student_losses (str): Which task losses the student has. ``'supervised'``: its
+            own ``loss`` forward, from the labels, logged as ``student.<key>``, times
+            ``student_loss_weight`` and ``student_loss_schedule``. ``'none'``: no task
+            loss at all, the student runs in ``'tensor'`` mode and needs no labels
+            (distillation on unlabelled data, from the teachers' outputs alone); a
+            ``student_loss_weight`` is then refused at build, except the default 1.0
+            and 0 (no task loss either). Defaults to ``'supervised'``.
+        student_loss_weight (float | dict): Multiplier of the student's task losses; a
+            dict weights each key (``dict(loss_cls=0.)`` trains a detector's classifier
+            on soft targets only while its config, and so the exported student, keeps
+            the usual loss; a zero-weighted term stays in the graph multiplied by 0).
+            Defaults to 1.0. None is the deprecated spelling of
+            ``student_losses='none'``: still accepted, with a ``FutureWarning``.
         student_loss_schedule (dict, optional): When the task losses are on, as a
             loss's ``schedule`` (e.g. ``dict(begin=30, by_epoch=True)``: off in an
             initialisation stage of 30 epochs, as RepDistiller's FSP). While off they
@@ -125,11 +175,15 @@ class Distiller(BaseModel):
                  connectors: Optional[Dict[str, dict]] = None,
                  losses: Optional[Dict[str, dict]] = None,
                  student_input: Optional[str] = None,
+                 student_losses: str = 'supervised',
                  student_loss_weight: Union[float, Dict[str, float], None] = 1.0,
                  student_loss_schedule: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  check_finite: bool = True,
                  init_cfg: Optional[dict] = None):
+        # checked first: a contradiction is refused before any model is built
+        student_losses, student_loss_weight = resolve_student_losses(
+            student_losses, student_loss_weight)
         own_preprocessor = data_preprocessor is not None and 'type' in data_preprocessor
         student_model, _, _ = build_model(
             student, 'student', None if own_preprocessor else data_preprocessor)
@@ -139,8 +193,10 @@ class Distiller(BaseModel):
             init_cfg=init_cfg)
         self.student = student_model
         self.student_input = student_input
+        self.student_losses = student_losses
         self.student_loss_weight = student_loss_weight
-        _check_schedule(student_loss_schedule, 'student_loss_schedule')
+        self._student_schedule = LossSchedule(student_loss_schedule,
+                                              'student_loss_schedule')
         self.student_loss_schedule = student_loss_schedule
         self.check_finite = check_finite
         self._build_teachers(teacher, teachers)
@@ -286,8 +342,7 @@ class Distiller(BaseModel):
              ) -> Dict[str, torch.Tensor]:
         """One training step's losses, in the six steps of the module docstring."""
         student_inputs, teacher_inputs = self._route(inputs)
-        hub = MessageHub.get_current_instance()
-        it, epoch = hub.get_info('iter', 0), hub.get_info('epoch', 0)
+        it, epoch = train_progress()  # read once a step; the schedules are given it
         with self.recorder.recording():
             records, losses = self._run_teachers(teacher_inputs, data_samples,
                                                  student_inputs.device)
@@ -318,13 +373,13 @@ class Distiller(BaseModel):
 
     def _run_student(self, x: torch.Tensor, data_samples, it: int, epoch: int) -> dict:
         """Step 3: the student's forward and its task losses (``student.<key>``), weighted
-        and scheduled; with ``student_loss_weight=None`` a ``'tensor'`` forward and no
-        task loss (unlabelled data)."""
-        if self.student_loss_weight is None:
+        and scheduled; with ``student_losses='none'`` a ``'tensor'`` forward and no task
+        loss (unlabelled data)."""
+        if self.student_losses == 'none':
             self.student(x, data_samples, mode='tensor')
             return {}
         own = self.student(x, data_samples, mode='loss')
-        factor = _schedule_factor(self.student_loss_schedule, it, epoch)
+        factor = self._student_schedule.factor(it, epoch)
         return scaled_losses(own, self.student_loss_weight, 'student.', factor)
 
     def _features(self, teacher_records: Dict[str, list]) -> dict:

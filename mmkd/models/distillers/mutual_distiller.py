@@ -17,13 +17,14 @@ from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
-from mmengine.logging import MessageHub, print_log
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
 from mmkd.registry import MODELS
 from .distiller import Distiller
 from .integrity import check_finite_losses
 from .model_config import build_model, load_weights_strict
+from .schedule import train_progress
 
 
 @MODELS.register_module()
@@ -176,7 +177,7 @@ class MutualDistiller(BaseModel):
         s_in = Distiller.route(inputs, self.model_cfgs[s_name].get('input'),
                                f'student {s_name!r}')
         phase = torch.tensor(float(self.phase_index))
-        it = MessageHub.get_current_instance().get_info('iter', 0)
+        it = train_progress().iter  # named in a non-finite loss error
         if t_name is None:
             losses = student(s_in, data_samples, mode='loss')
             losses = {**{f'{s_name}.{k}': v for k, v in losses.items()}, 'phase': phase}

@@ -28,29 +28,8 @@ import torch.nn as nn
 
 from mmkd.registry import MODELS
 from ..losses.base import LossContract, loss_contract
+from .schedule import LossSchedule
 from .taps import TapRecorder
-
-_SCHEDULE_KEYS = {'begin', 'end', 'warmup', 'by_epoch'}
-
-
-def _schedule_factor(schedule: Optional[dict], it: int, epoch: int = 0) -> float:
-    """Weight multiplier at iteration ``it`` (epoch ``epoch`` with ``by_epoch=True``): 0
-    outside [begin, end), a linear ramp over ``warmup`` steps after ``begin``, 1
-    otherwise."""
-    if not schedule:
-        return 1.0
-    step = epoch if schedule.get('by_epoch', False) else it
-    begin, end = schedule.get('begin', 0), schedule.get('end')
-    if step < begin or (end is not None and step >= end):
-        return 0.0
-    warmup = schedule.get('warmup', 0)
-    return min(1.0, (step - begin + 1) / warmup) if warmup > 0 else 1.0
-
-
-def _check_schedule(schedule: Optional[dict], what: str) -> None:
-    if schedule and set(schedule) - _SCHEDULE_KEYS:
-        raise KeyError(f'{what}: schedule keys are {sorted(_SCHEDULE_KEYS)}, got '
-                       f'{sorted(schedule)}')
 
 
 def scaled_losses(losses: dict, weight, prefix: str, factor: float = 1.0) -> dict:
@@ -119,7 +98,7 @@ class Wiring:
             self._add_connector(name, dict(cfg), models)
         self.losses = nn.ModuleDict()
         self.loss_inputs: Dict[str, Dict[str, str]] = {}
-        self.loss_schedules: Dict[str, Optional[dict]] = {}
+        self.loss_schedules: Dict[str, LossSchedule] = {}
         self.loss_contracts: Dict[str, LossContract] = {}
         for name, cfg in (losses or {}).items():
             self._add_loss(name, dict(cfg))
@@ -143,8 +122,7 @@ class Wiring:
 
     def _add_loss(self, name: str, cfg: dict) -> None:
         inputs = dict(cfg.pop('inputs', {}))
-        schedule = cfg.pop('schedule', None)
-        _check_schedule(schedule, f'loss {name!r}')
+        schedule = LossSchedule(cfg.pop('schedule', None), f'loss {name!r}')
         features = set(self.recorder.taps) | set(self.connectors)
         unknown = {arg: f for arg, f in inputs.items()
                    if any(x not in features for x in _names(f))}
@@ -223,7 +201,7 @@ class Wiring:
         losses = {}
         for name, loss_fn in self.losses.items():
             value = self._loss_value(name, loss_fn, features, data_samples)
-            factor = _schedule_factor(self.loss_schedules[name], it, epoch)
+            factor = self.loss_schedules[name].factor(it, epoch)
             losses.update(_loss_entries(name, value, factor))
         self._checked_shapes = True
         return losses

@@ -15,7 +15,7 @@ def gt_labels(data_samples: Optional[List], n: int, num_classes: int, who: str,
     if not data_samples:
         raise ValueError(f'{who} needs the ground-truth labels: the distiller passes the '
                          f'batch data_samples (each with its gt_label), but got none. '
-                         f'DKD cannot run on unlabelled data (student_loss_weight=None).')
+                         f"DKD cannot run on unlabelled data (student_losses='none').")
     if len(data_samples) != n:
         raise ValueError(f'{who}: {len(data_samples)} data_samples for {n} logits rows')
     labels = []
@@ -68,7 +68,7 @@ class DKDLoss(DistillLoss):
     ``loss_<name>.tckd`` and ``loss_<name>.nckd``; their sum is :math:`L_{DKD}`.
 
     Labels: one class per sample from ``data_samples[i].gt_label``, which the distiller
-    passes; without them (unlabelled data, ``student_loss_weight=None``) or with soft
+    passes; without them (unlabelled data, ``student_losses='none'``) or with soft
     labels (mixup) the loss raises a ``ValueError``.
 
     Authors' defaults (mdistiller ``engine/cfg.py`` and

@@ -220,22 +220,168 @@ def test_student_loss_weight_and_schedule(teacher_ckpt):
         out = d(**data, mode='loss')
         assert torch.allclose(out['student.loss'], 0.1 * ref)
         factors.append(out['loss_kd'].item())
-    assert factors[0] == factors[1] == 0
+    assert factors[0] == factors[1] == 0 < factors[4]
     assert factors[2] == pytest.approx(factors[4] / 2, rel=1e-5)
     assert factors[3] == pytest.approx(factors[4], rel=1e-5)
 
 
-def test_no_task_loss_trains_without_labels(teacher_ckpt):
-    """student_loss_weight=None: the student runs in tensor mode (its head's loss, which
-    reads labels, is never called), so unlabelled batches train from the teacher."""
-    d = make_distiller(teacher_ckpt, student_loss_weight=None)
+def test_loss_schedule_factor_at_given_iterations_and_epochs():
+    """The schedule is a function of the progress it is given: 0 before ``begin`` and
+    from ``end`` on, a ramp over ``warmup`` steps, in iterations or epochs."""
+    from mmkd.models.distillers.schedule import LossSchedule
+    ramp = LossSchedule(dict(begin=2, warmup=4, end=9))
+    assert [ramp.factor(it) for it in range(11)] == [
+        0, 0, 0.25, 0.5, 0.75, 1, 1, 1, 1, 0, 0]
+    by_epoch = LossSchedule(dict(begin=1, by_epoch=True))
+    assert [by_epoch.factor(it=100, epoch=e) for e in range(3)] == [0, 1, 1]
+    assert LossSchedule(None).factor(12345) == LossSchedule({}).factor(0) == 1
+    with pytest.raises(KeyError, match=r"loss 'kd': schedule keys are \['begin', 'by_epoch', "
+                       r"'end', 'warmup'\], got \['start'\]"):
+        LossSchedule(dict(start=3), "loss 'kd'")
+
+
+@pytest.fixture
+def hubs():
+    """Factory of named MessageHubs (each the current one once made, as a runner's is);
+    removed afterwards so that no later test reads their iteration."""
+    from mmengine.logging import MessageHub
+    made = []
+
+    def make(name, state=None):
+        hub = MessageHub.get_instance(name)
+        if state is not None:
+            hub.load_state_dict(state)
+        made.append(name)
+        return hub
+
+    yield make
+    for name in made:
+        MessageHub._instance_dict.pop(name, None)
+
+
+def test_schedules_follow_the_runners_iteration_across_a_resume(teacher_ckpt, hubs):
+    """What a runner does, step by step: its RuntimeInfoHook writes runner.iter and
+    runner.epoch into its MessageHub (before_train, before_train_iter), the distiller's
+    step reads them (train_progress). A resumed run (a new process: a distiller built
+    afresh with the checkpoint's weights, a fresh hub with its message_hub state, the
+    runner's iter restored from its meta) gives every schedule the values the
+    uninterrupted run had at those iterations, not a count restarted at 0."""
+    from types import SimpleNamespace
+
+    from mmengine.hooks import RuntimeInfoHook
+
+    from mmkd.models.distillers.schedule import train_progress
+
+    def build():
+        return make_distiller(
+            teacher_ckpt, student_loss_schedule=dict(begin=5),
+            losses=dict(kd=dict(KD['kd'], schedule=dict(begin=2, warmup=4)))).eval()
+
+    d = build()
+    data = d.data_preprocessor(batch(), False)
+    hook = RuntimeInfoHook()
+
+    def train(d, hub, start, stop):
+        """Iterations [start, stop) of a runner resumed at ``start``: the KD loss and
+        whether the student's task loss is on, per iteration."""
+        runner = SimpleNamespace(
+            message_hub=hub, iter=start, epoch=0, max_iters=8, max_epochs=1,
+            train_dataloader=SimpleNamespace(dataset=None),
+            optim_wrapper=SimpleNamespace(get_lr=lambda: dict(lr=[0.1])))
+        hook.before_train(runner)
+        steps = []
+        for it in range(start, stop):
+            runner.iter = it
+            hook.before_train_iter(runner, batch_idx=it)
+            assert train_progress() == (it, 0)
+            with torch.no_grad():
+                out = d(**data, mode='loss')
+            steps.append((out['loss_kd'].item(), 'student.loss' in out))
+        return steps
+
+    straight = train(d, hubs('mmkd-test-straight'), 0, 8)
+    first = hubs('mmkd-test-first')
+    before = train(d, first, 0, 4)
+    # what CheckpointHook saves in iter_4.pth and `--resume` loads into the new process
+    weights, checkpoint_hub = d.state_dict(), first.state_dict()
+    resumed = build()
+    resumed.load_state_dict(weights)
+    after = train(resumed, hubs('mmkd-test-resumed', checkpoint_hub), 4, 8)
+    assert before + after == straight
+    full = straight[-1][0]
+    assert [kd for kd, _ in straight] == pytest.approx(
+        [0, 0, full / 4, full / 2, 3 * full / 4, full, full, full], rel=1e-5)
+    assert [on for _, on in straight] == [False] * 5 + [True] * 3
+
+
+def unlabelled_batch():
     data = batch()
     for s in data['data_samples']:
         del s.gt_label
+    return data
+
+
+def test_no_task_loss_trains_without_labels(teacher_ckpt):
+    """student_losses='none': the student runs in tensor mode (its head's loss, which
+    reads labels, is never called), so unlabelled batches train from the teacher."""
+    d = make_distiller(teacher_ckpt, student_losses='none')
+    assert d.student_losses == 'none'
+    data = unlabelled_batch()
     log = d.train_step(data, sgd(d))
     assert set(log) == {'loss', 'loss_kd'} and log['loss_kd'] > 0
+    supervised = make_distiller(teacher_ckpt)
+    assert supervised.student_losses == 'supervised'  # the default
     with pytest.raises(AttributeError, match='gt_label'):  # the task loss needs labels
-        make_distiller(teacher_ckpt).train_step(data, sgd(d))
+        supervised.train_step(data, sgd(d))
+
+
+@pytest.fixture
+def warn_afresh(monkeypatch):
+    """The deprecation warnings of this process not yet given (they are given once)."""
+    from mmkd.models.distillers import distiller
+    monkeypatch.setattr(distiller, '_warned_deprecated', set())
+
+
+def test_student_loss_weight_none_still_means_no_task_loss_and_warns_once(
+        teacher_ckpt, warn_afresh):
+    """The old spelling, student_loss_weight=None, is student_losses='none' with one
+    FutureWarning that names the new key; the second build says nothing."""
+    import warnings
+    with pytest.warns(FutureWarning, match=r"student_loss_weight=None is deprecated; "
+                      r"write student_losses='none'"):
+        d = make_distiller(teacher_ckpt, student_loss_weight=None)
+    assert (d.student_losses, d.student_loss_weight) == ('none', 1.0)
+    log = d.train_step(unlabelled_batch(), sgd(d))
+    assert set(log) == {'loss', 'loss_kd'} and log['loss_kd'] > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', FutureWarning)
+        again = make_distiller(teacher_ckpt, student_loss_weight=None,
+                               student_losses='none')
+    assert again.student_losses == 'none'
+
+
+@pytest.mark.parametrize('weight', [0.1, 2, dict(loss=0.)])
+def test_no_task_loss_with_a_weight_is_refused_before_any_model_is_built(weight):
+    """student_losses='none' with a student_loss_weight that would weight something is a
+    contradiction: one ValueError naming both keys, before the (here unbuildable)
+    student is built."""
+    with pytest.raises(ValueError, match=r"student_losses='none' computes no task loss, "
+                       r'so student_loss_weight=.* would weight nothing: drop '
+                       r"student_loss_weight, or set student_losses='supervised'"):
+        Distiller(student=dict(type='NoSuchNet'), student_losses='none',
+                  student_loss_weight=weight)
+    with pytest.raises(ValueError, match=r"student_losses='unlabelled': expected one of "
+                       r"\['supervised', 'none'\]"):
+        Distiller(student=dict(type='NoSuchNet'), student_losses='unlabelled')
+
+
+@pytest.mark.parametrize('weight', [1.0, 0.])
+def test_no_task_loss_accepts_the_default_weight_and_zero(teacher_ckpt, weight):
+    """1.0 (the default, e.g. written out) and 0 (no task loss either: a base such as
+    CMKD-s's, whose loss holds the CE, sets it) agree with student_losses='none'."""
+    d = make_distiller(teacher_ckpt, student_losses='none', student_loss_weight=weight)
+    log = d.train_step(unlabelled_batch(), sgd(d))
+    assert set(log) == {'loss', 'loss_kd'}
 
 
 def test_exported_student_checkpoint_loads_into_distiller(teacher_ckpt):

@@ -19,7 +19,7 @@ from mmengine.optim import build_optim_wrapper
 from mmpretrain.structures import DataSample
 
 from mmkd.models.distillers import Distiller
-from mmkd.models.distillers.distiller import _schedule_factor
+from mmkd.models.distillers.schedule import LossSchedule
 from mmkd.models.losses import DISTLoss, DKDLoss, KDLoss
 from mmkd.models.losses.kd_loss import standardize_logits
 
@@ -170,7 +170,7 @@ def test_dkd_warmup_is_mdistillers_linear_ramp():
     same factor for e + 1."""
     sched = dict(warmup=20, by_epoch=True)
     for e in range(40):
-        assert _schedule_factor(sched, it=1000 * e, epoch=e) == pytest.approx(
+        assert LossSchedule(sched).factor(it=1000 * e, epoch=e) == pytest.approx(
             min((e + 1) / 20, 1.0))
 
 
@@ -207,7 +207,7 @@ def test_dkd_without_labels_says_so():
 def test_dkd_on_unlabelled_data_in_a_distiller_names_the_loss_and_its_inputs(
         teacher_ckpt):
     d = logit_distiller(teacher_ckpt, dict(dkd=dict(type='mmkd.DKDLoss', inputs=LOGITS)),
-                        student_loss_weight=None)
+                        student_losses='none')
     data = batch()
     data['data_samples'] = [DataSample() for _ in data['data_samples']]  # no labels
     with pytest.raises(ValueError, match=r"loss 'dkd' \(DKDLoss\) reading .*'s_logits'.*"
