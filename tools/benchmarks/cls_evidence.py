@@ -240,6 +240,22 @@ def _mtkd_synthetic_parts():
         paper={})]
 
 
+# The demo's data and configs unchanged (kd-synthetic, mtkd-synthetic): 100 training
+# chips per class for the teacher(s) (15 epochs), a seeded draw of 10 per class for each
+# student seed (the same draw for every row of that seed, 60 epochs), 200 test chips per
+# class; the students validated every 10th epoch
+_SYNTHETIC_CHIPS = dict(
+    overrides=lambda *a: kd_synthetic_overrides(*a),
+    data=lambda *a: synthetic_data(*a), sizes=lambda *a: synthetic_sizes(*a),
+    generate=lambda args, scale: synthetic_generate(args, scale),
+    data_root=osp.join('data', 'synthetic_sar'),
+    readme='configs/kd/README.md',
+    cpu=dict(per_class=10, train_per_class=100, test_per_class=200, teacher_epochs=15,
+             epochs=60, val_every=10),
+    full=dict(per_class=10, train_per_class=100, test_per_class=200,
+              teacher_epochs=15, epochs=60, val_every=10),
+)
+
 TABLES = {
     'ds-cmkd': dict(
         title='DS-CMKD on noisy CIFAR-10 (SNR 0.1)',
@@ -308,40 +324,19 @@ TABLES = {
         full=dict(per_class=None, test_per_class=None, teacher_epochs=100, epochs=100),
     ),
     'kd-synthetic': dict(
+        _SYNTHETIC_CHIPS,
         title='KD on the synthetic SAR chips (the demo)',
-        overrides=lambda *a: kd_synthetic_overrides(*a),
-        data=lambda *a: synthetic_data(*a), sizes=lambda *a: synthetic_sizes(*a),
-        generate=lambda args, scale: synthetic_generate(args, scale),
-        data_root=osp.join('data', 'synthetic_sar'),
         parts=_kd_synthetic_parts(),
-        readme='configs/kd/README.md',
         results_dir='configs/kd/evidence-synthetic',
-        # the demo's data and configs unchanged: 100 training chips per class for the
-        # teacher (15 epochs), a seeded draw of 10 per class for each student seed (the
-        # same draw for the baseline and KD of that seed, 60 epochs), 200 test chips per
-        # class; the students validated every 10th epoch
-        cpu=dict(per_class=10, train_per_class=100, test_per_class=200, teacher_epochs=15,
-                 epochs=60, val_every=10),
-        full=dict(per_class=10, train_per_class=100, test_per_class=200,
-                  teacher_epochs=15, epochs=60, val_every=10),
     ),
+    # kd-synthetic's scale: both teachers 15 epochs on the 1,000 chips (side by side,
+    # one core each), every student 60 epochs on its seed's draw of 10 chips per class,
+    # 2,000 test chips; 2 teachers + 18 student runs, ~13 minutes on 2 CPU cores
     'mtkd-synthetic': dict(
+        _SYNTHETIC_CHIPS,
         title='One teacher against two on the synthetic SAR chips (the demo)',
-        overrides=lambda *a: kd_synthetic_overrides(*a),
-        data=lambda *a: synthetic_data(*a), sizes=lambda *a: synthetic_sizes(*a),
-        generate=lambda args, scale: synthetic_generate(args, scale),
-        data_root=osp.join('data', 'synthetic_sar'),
         parts=_mtkd_synthetic_parts(),
-        readme='configs/kd/README.md',
         results_dir='configs/kd/evidence-mtkd',
-        # kd-synthetic's scale: both teachers 15 epochs on the 1,000 chips (side by
-        # side, one core each), every student 60 epochs on its seed's draw of 10 chips
-        # per class, 2,000 test chips; 2 teachers + 18 student runs, about 12 minutes
-        # on 2 CPU cores (estimated from kd-synthetic's run times)
-        cpu=dict(per_class=10, train_per_class=100, test_per_class=200, teacher_epochs=15,
-                 epochs=60, val_every=10),
-        full=dict(per_class=10, train_per_class=100, test_per_class=200,
-                  teacher_epochs=15, epochs=60, val_every=10),
     ),
 }
 
