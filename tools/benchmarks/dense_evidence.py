@@ -164,6 +164,10 @@ DISOPTNET_ROWS = [  # the main comparisons first: a grid cut short still answers
         '_authors-code.py', cost=2.2, optional=True),
     row('unet', "SAR-only mmseg U-Net (another architecture)",
         D + 'unet-s5_synthetic-buildings-sar.py', cost=1.5, optional=True),
+    # issue #14: channel-wise distillation of the logits from the frozen optical
+    # teacher (TorchDistiller's segmentation settings), beside Structured KD
+    row('cwd', 'CWD on the logits (τ 4, weight 3; frozen optical teacher)',
+        D + 'cwd_effnet-b3-unet_synthetic-buildings.py', cost=1.4, optional=True),
 ]
 
 K = 'det_kd/'
@@ -220,7 +224,7 @@ TABLES = {
                   hint='Train the teacher longer (--teacher-iters) or widen the '
                   'optical-SAR gap (fewer SAR looks: --looks, larger scenes: --size)'),
         compare=(('k3', 'finetune'), ('k3', 'dml'), ('k3', 'skd'), ('k1', 'k3'),
-                 ('k2', 'k3'), ('k4', 'k3'), ('k3', 'k3_sar-only')),
+                 ('k2', 'k3'), ('k4', 'k3'), ('k3', 'k3_sar-only'), ('cwd', 'skd')),
         readme='configs/disoptnet/README.md', results_dir='configs/disoptnet/evidence',
         paper_source=("Kang's DisOptNet talk (TGRS 2022 numbers), SpaceNet 6 SAR test "
                       'building IoU (%): T1 = its comparison with extraction networks, '
