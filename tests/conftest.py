@@ -56,6 +56,23 @@ def _mmpretrain_scope():
     DefaultScope._instance_dict.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_visualizers():
+    """mmengine names a Runner's visualizer after its experiment (config name and the
+    time to the second) and hands an existing instance of that name back unchanged: a
+    test whose Runner starts in the same second as an earlier test's, with the same
+    config, would log into the earlier run's folder (its scalars.json missing from its
+    own work dir); mmdet's runtime even names it 'visualizer' whatever the run. One
+    process per training run (tools/train.py) never shares them."""
+    yield
+    from mmengine.visualization import Visualizer
+    classes = [Visualizer]  # each subclass (DetLocalVisualizer, ...) keeps its own dict
+    while classes:
+        cls = classes.pop()
+        cls._instance_dict.clear()
+        classes += cls.__subclasses__()
+
+
 @pytest.fixture
 def teacher_ckpt(tmp_path):
     """Factory: save the weights of a freshly built model config and return the path."""

@@ -116,6 +116,9 @@ def _summary_numbers(node):
     teacher = node.get('teacher')
     if isinstance(teacher, dict) and _is_number(teacher.get('acc', teacher.get('value'))):
         yield teacher.get('acc', teacher.get('value'))
+    for t in (node.get('teachers') or {}).values():  # a table with several teachers
+        if isinstance(t, dict) and _is_number(t.get('acc', t.get('value'))):
+            yield t.get('acc', t.get('value'))
     for v in node.values():
         yield from _summary_numbers(v)
 
