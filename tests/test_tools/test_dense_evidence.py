@@ -294,6 +294,7 @@ def test_keep_rows_adds_an_earlier_calls_rows_only_when_its_baseline_reproduces(
                  '--work-dir', str(work3), '--results-dir', str(res), '--no-readme'])
     assert 'another setting' in str(e.value) and 'hard seed 1: 12.0 there, 12.5 now' in \
         str(e.value)
+    assert f'--tag NAME --work-dir {work3} --summarize' in str(e.value)
     assert json.loads((res / 'results.json').read_text())['rows'] == out['rows']
 
 

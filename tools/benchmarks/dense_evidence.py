@@ -1227,7 +1227,9 @@ def keep_rows(ctx, res):
                             f'{now and now["value"]} now')
     if problems:
         sys.exit(f'--keep-rows: {path} was measured in another setting ('
-                 + '; '.join(problems) + '); run its rows again instead')
+                 + '; '.join(problems) + '); run its rows again instead, or report '
+                 f"this call's rows on their own: the same command with --tag NAME "
+                 f'--work-dir {args.work_dir} --summarize (its runs are kept)')
     running = {e['key'] for e in ctx['entries']}
     rows = {e['key']: e for e in table['rows']}
     kept = [k for k in old.get('rows', []) if k not in running and k in rows
