@@ -1,4 +1,5 @@
 """Version checks with messages that say what to install, raised at ``import mmkd``."""
+import importlib.util
 from importlib import metadata
 
 from packaging.version import Version
@@ -26,9 +27,17 @@ def _installed(name):
         return None
 
 
+# A distribution that provides another's package: mmcv-lite is mmcv without its compiled
+# ops (enough for classification; mmdet and mmseg need the full mmcv).
+ALTERNATIVES = {'mmcv': ('mmcv-lite', )}
+
+
 def _check(name, bounds, required):
     low, high = bounds
     found = _installed(name)
+    for alt in ALTERNATIVES.get(name, ()):
+        if found is None:
+            found = _installed(alt)
     if found is None:
         if required:
             raise ImportError(f'mmkd needs {name}>={low},<{high}, which is not '
@@ -51,3 +60,14 @@ def check_dependencies():
     if Version(numpy.__version__) >= Version('2'):
         raise ImportError(f'numpy {numpy.__version__} is installed; mmcv 2.1 and the '
                           f'OpenMMLab 2.x packages need numpy<2. {SETUP_HINT}')
+
+
+def host_installed(module):
+    """Whether the host library imported as ``module`` (``'mmpretrain'``, ``'mmdet'``,
+    ``'mmseg'``) is installed. The components built on a host library (the CIFAR
+    backbones and paired classification dataset on mmpretrain; the RetinaNet variants,
+    QFL soft targets and paired COCO dataset on mmdet; DisOptNet, its heads and the
+    class-IoU metric on mmseg) are imported and registered only when it is, so a config
+    naming one of them without it fails at build with mmengine's "not in the registry"
+    error, and the rest of mmkd works without it."""
+    return importlib.util.find_spec(module) is not None

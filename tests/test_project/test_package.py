@@ -85,6 +85,51 @@ def test_version_check_names_the_package(monkeypatch):
         compat.check_dependencies()
 
 
+_WITHOUT_HOSTS = r"""
+import sys
+for name in ('mmdet', 'mmseg'):  # as if not installed: find_spec() gives None
+    sys.modules[name] = None
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmpretrain.structures import DataSample
+
+import mmkd.datasets, mmkd.evaluation, mmkd.models  # noqa: E401
+from mmkd.registry import DATASETS, METRICS, MODELS
+assert MODELS.get('QFLRetinaHead') is None and MODELS.get('DisOptNet') is None
+assert DATASETS.get('PairedCocoDataset') is None and METRICS.get('ClassIoUMetric') is None
+cfg = Config.fromfile(sys.argv[1])
+with DefaultScope.overwrite_default_scope('mmpretrain'):
+    model = MODELS.build(cfg.model)
+data = dict(inputs=[torch.randint(0, 255, (1, 32, 32), dtype=torch.uint8)] * 2,
+            data_samples=[DataSample().set_gt_label(i) for i in (0, 1)])
+losses = model(**model.data_preprocessor(data, True), mode='loss')
+print(sorted(losses))
+"""
+
+
+def test_classification_needs_neither_mmdet_nor_mmseg(tmp_path):
+    """A classification user without mmdet or mmseg imports mmkd, builds a two-teacher
+    KD distiller and computes its losses; the mmdet/mmseg components are simply not
+    registered (``mmkd.utils.compat.host_installed``)."""
+    import os
+    import subprocess
+    import sys
+
+    from mmengine.registry import DefaultScope
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/kd/mtkd-camkd_resnet34+vgg8_resnet18-w32_synthetic-sar-10shot.py'))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        _fill_checkpoints(cfg.model, tmp_path)  # random teacher weights
+    cfg.dump(str(tmp_path / 'config.py'))
+    (tmp_path / 'no_hosts.py').write_text(_WITHOUT_HOSTS)
+    out = subprocess.run([sys.executable, str(tmp_path / 'no_hosts.py'),
+                          str(tmp_path / 'config.py')], capture_output=True, text=True,
+                         cwd=REPO, env=dict(os.environ, PYTHONPATH=REPO))
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "'loss_mtkd'" in out.stdout and "'student.loss'" in out.stdout, out.stdout
+
+
 def test_full_mmengine_checkpoint_loads_under_torch_weights_only_default(tmp_path):
     """mmengine training checkpoints pickle more than tensors; torch>=2.6 refuses them
     by default. mmkd's local loader (registered on import) loads them."""

@@ -4,7 +4,7 @@
         (or --config CONFIG) [--repeats 20] [--warmup 3] [--batch-size B] [--threads T]
         [--json out.json]
         [--teacher-amp bf16|fp16] [--channels-last] [--teacher-variants] [--razor [PATH]]
-        [--no-memory] [--no-loader] [--no-cache] [--data-dir DIR]
+        [--no-memory] [--no-loader] [--no-cache] [--data-dir DIR] [--device cuda]
 
 In one process, interleaved in rounds (A B C D A B C D ..., medians over ``--repeats``
 rounds after ``--warmup``), on one real batch of the pair's training data:
@@ -44,6 +44,12 @@ under 1 %). Target: ``peak(kd) <= 1.15 x (peak(student) + teacher weight bytes)`
 Loader (``--no-loader`` skips it): images/s of the pair's training dataloader as the
 config builds it (its workers and pipeline), against the images/s of the KD step it
 feeds (target: at least 2x).
+
+``--device cuda`` runs every kind on the GPU: each timing waits for the device
+(``torch.cuda.synchronize`` before and after), and peak memory is the CUDA allocator's
+high-water mark of that kind's steps in its own subprocess (``max_memory_allocated``:
+weights, optimizer state and activations; the loader and the teacher cache are read on
+the CPU as in training). ``tools/benchmarks/gpu_check.sh`` runs it on the demo's pairs.
 
 ``--config`` measures any distillation config instead of a named pair (one teacher or
 several, e.g. the run configs ``tools/benchmarks/cls_evidence.py`` writes): its own data,
@@ -113,6 +119,11 @@ def parse_args(argv=None):
     p.add_argument('--teacher-variants', action='store_true',
                    help='also time the teacher forward under bf16 autocast, '
                         'channels-last and both, interleaved')
+    p.add_argument('--device', default='cpu',
+                   help="where the steps run: 'cpu' or a torch CUDA device ('cuda', "
+                   "'cuda:1'); on CUDA each timing waits for the device "
+                   "(torch.cuda.synchronize) and peak memory is the CUDA allocator's "
+                   "(torch.cuda.max_memory_allocated, per kind, after a reset)")
     p.add_argument('--no-memory', action='store_true')
     p.add_argument('--no-loader', action='store_true')
     p.add_argument('--no-cache', action='store_true')
@@ -126,6 +137,11 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if bool(args.pair) == bool(args.config):
         p.error('give one of --pair and --config')
+    if args.device != 'cpu':
+        import torch
+        if not args.device.startswith('cuda') or not torch.cuda.is_available():
+            p.error(f'--device {args.device}: no CUDA device here (torch '
+                    f'{torch.__version__}, cuda available: {torch.cuda.is_available()})')
     return args
 
 
@@ -268,15 +284,18 @@ def student_only(model_cfg):
 class Steps:
     """Each measured kind as a zero-argument callable on one fixed batch."""
 
-    def __init__(self, cfg, work, kinds, razor_path=None):
+    def __init__(self, cfg, work, kinds, razor_path=None, device='cpu'):
         import torch
 
         from mmkd.registry import MODELS
-        self.cfg, self.kinds = cfg, kinds
+        self.cfg, self.kinds, self.device = cfg, kinds, torch.device(device)
         self.batch = torch.load(osp.join(work, 'batch.pth'), weights_only=False)
         self.fns = {}
+
+        def build(model_cfg):  # on the measured device (its data preprocessor too)
+            return MODELS.build(model_cfg).to(self.device)
         if {'teacher', 'kd'} & set(kinds):
-            self.d = MODELS.build(copy.deepcopy(cfg.model))
+            self.d = build(copy.deepcopy(cfg.model))
             self.d.train()
             if 'kd' in kinds:
                 self.optim = build_optim(self.d, cfg)
@@ -291,12 +310,11 @@ class Steps:
                 for t in teachers.values():
                     t['amp'] = 'bf16' if 'bf16' in variant else None
                     t['channels_last'] = 'cl' in variant
-                dv = MODELS.build(vcfg)
+                dv = build(vcfg)
                 dv.train()
                 self.fns[kind] = lambda dv=dv: self.teacher_forward(dv)
         if 'student' in kinds:  # alone in a memory subprocess: no teacher is built
-            self.s = self.d if hasattr(self, 'd') else MODELS.build(
-                student_only(cfg.model))
+            self.s = self.d if hasattr(self, 'd') else build(student_only(cfg.model))
             self.s.train()
             self.student_optim = build_optim(self.s.student, cfg)
             self.fns['student'] = self.student_step
@@ -305,7 +323,7 @@ class Steps:
             teachers = ccfg.get('teachers') or {'teacher': ccfg.teacher}
             for t in teachers.values():
                 t['cache'] = dict(dir=osp.join(work, 'cache'))
-            self.dc = MODELS.build(ccfg)
+            self.dc = build(ccfg)
             self.dc.train()
             self.cached_batch = torch.load(osp.join(work, 'cached_batch.pth'),
                                            weights_only=False)
@@ -313,7 +331,7 @@ class Steps:
             self.fns['kd_cached'] = lambda: self.dc.train_step(self.cached_batch,
                                                                self.cached_optim)
         if 'razor' in kinds:
-            self.razor = build_razor(cfg, razor_path)
+            self.razor = build_razor(cfg, razor_path).to(self.device)
             self.razor.train()
             self.razor_optim = build_optim(self.razor, cfg)
             self.fns['razor'] = lambda: self.razor.train_step(self.batch, self.razor_optim)
@@ -340,14 +358,24 @@ class Steps:
         for name in d.frozen_teacher_names:
             teacher = d.get_teacher(name)
             x = teacher.read(data['inputs'])
+            self.sync()
             t0 = time.perf_counter()
             teacher.features(x, data['data_samples'], d.recorder, x.device)
+            self.sync()
             times[name] = time.perf_counter() - t0
         self.teacher_times = times
 
+    def sync(self):
+        """Wait for the device's queued work (CUDA runs asynchronously)."""
+        if self.device.type == 'cuda':
+            import torch
+            torch.cuda.synchronize(self.device)
+
     def timed(self, kind):
+        self.sync()
         t0 = time.perf_counter()
         self.fns[kind]()
+        self.sync()
         elapsed = time.perf_counter() - t0
         if kind.startswith('teacher'):  # preprocessing is part of the student step
             return sum(self.teacher_times.values())  # r*: the teachers' forwards summed
@@ -434,6 +462,16 @@ def child_memory(args):
         import_mmrazor(state['razor'])
     cfg = Config.fromfile(osp.join(state['work'], 'config.py'))
     init_default_scope(cfg.get('default_scope', 'mmkd'))
+    if args.device != 'cpu':  # the CUDA allocator's peak: weights, optimizer, activations
+        torch.cuda.reset_peak_memory_stats(args.device)
+        base = torch.cuda.memory_allocated(args.device)
+        steps = Steps(cfg, state['work'], [args._child], state.get('razor'), args.device)
+        for _ in range(args.memory_steps):
+            steps.fns[args._child]()
+        peak = torch.cuda.max_memory_allocated(args.device) - base
+        print('MEMORY ' + json.dumps(dict(kind=args._child, peak_bytes=peak,
+                                          allocator='cuda')))
+        return
     reset = True
     try:
         with open('/proc/self/clear_refs', 'w') as f:
@@ -456,7 +494,7 @@ def measure_memory(args, state_path, kinds):
     for kind in kinds:
         cmd = [sys.executable, osp.abspath(__file__)] + pair_argv(args) + [
             '--_child', kind, '--_state', state_path, '--memory-steps',
-            str(args.memory_steps)]
+            str(args.memory_steps), '--device', args.device]
         if args.threads:
             cmd += ['--threads', str(args.threads)]
         # glibc returns blocks >= 64 KiB to the system when freed, in one arena: the
@@ -554,7 +592,7 @@ def main(argv=None):
 
     if args.teacher_variants:
         kinds += ['teacher[bf16]', 'teacher[cl]', 'teacher[bf16+cl]']
-    steps = Steps(cfg, work, kinds, razor_path)
+    steps = Steps(cfg, work, kinds, razor_path, args.device)
     times, last, each = {k: [] for k in kinds}, {}, {}
     for r in range(args.warmup + args.repeats):
         for k in kinds:
@@ -581,7 +619,9 @@ def main(argv=None):
         teacher_amp=args.teacher_amp, channels_last=args.channels_last,
         machine=dict(python=platform.python_version(), torch=torch.__version__,
                      cpu=platform.processor() or platform.machine(),
-                     cores=os.cpu_count()),
+                     cores=os.cpu_count(), device=args.device,
+                     gpu=(torch.cuda.get_device_name(args.device)
+                          if args.device != 'cpu' else None)),
         command=' '.join([osp.relpath(sys.argv[0], REPO)] + sys.argv[1:]),
         seconds=dict(median=med, all=times,
                      teacher_each={n: statistics.median(v) for n, v in each.items()}),
@@ -633,7 +673,8 @@ def main(argv=None):
 def report(r):
     med, ratios = r['seconds']['median'], r['ratios']
     mib = 2 ** 20
-    print(f'\n== {r["title"]}  (batch {r["batch_size"]}, {r["threads"]} threads, '
+    where = r['machine'].get('gpu') or f'{r["threads"]} threads'
+    print(f'\n== {r["title"]}  (batch {r["batch_size"]}, {where}, '
           f'{r["repeats"]} rounds, medians)')
     for k, v in med.items():
         print(f'  {k:<16} {v * 1000:9.1f} ms   {r["batch_size"] / v:8.1f} img/s')

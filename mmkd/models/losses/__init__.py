@@ -1,3 +1,4 @@
+from mmkd.utils.compat import host_installed
 from .afkd_loss import AFKDLoss
 from .alkd_loss import ALKDLoss
 from .at_loss import ATLoss
@@ -23,7 +24,6 @@ from .pdf_distil_loss import PDFDistilLoss
 from .pkd_loss import PKDLoss
 from .pkt_loss import PKTLoss
 from .pseudo_label_seg_loss import PseudoLabelSegLoss
-from .qfl_soft_target_loss import QFLSoftTargetLoss
 from .reviewkd_loss import ReviewKDLoss
 from .rkd_loss import RKDLoss
 from .sem_loss import SEMLoss
@@ -38,9 +38,13 @@ __all__ += ['KDLoss', 'FeatureMSELoss']
 __all__ += ['ATLoss', 'NSTLoss', 'SPLoss', 'PKTLoss', 'RKDLoss', 'CCLoss', 'FSPLoss',
             'VIDLoss']
 __all__ += ['CRDLoss', 'SemCKDLoss', 'ALKDLoss', 'AFKDLoss', 'SEMLoss', 'DCMLoss']
-__all__ += ['QFLSoftTargetLoss', 'PDFDistilLoss', 'DeFeatLoss']
+__all__ += ['PDFDistilLoss', 'DeFeatLoss']
 __all__ += ['CMKDLoss']
 __all__ += ['PairWiseSimilarityLoss', 'SKDHolisticLoss', 'DMLLoss', 'PseudoLabelSegLoss']
 __all__ += ['DKDLoss', 'DISTLoss', 'ReviewKDLoss']
 __all__ += ['CWDLoss', 'PKDLoss', 'MGDLoss', 'FGDLoss']
 __all__ += ['MultiTeacherKDLoss']
+
+if host_installed('mmdet'):  # QFL soft targets reuse mmdet's quality focal loss
+    from .qfl_soft_target_loss import QFLSoftTargetLoss  # noqa: F401
+    __all__ += ['QFLSoftTargetLoss']

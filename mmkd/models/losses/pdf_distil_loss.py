@@ -5,7 +5,7 @@ import torch
 
 from mmkd.registry import MODELS
 from .base import DistillLoss
-from .qfl_soft_target_loss import check_same_classes
+from .head_checks import check_same_classes
 
 
 @MODELS.register_module()

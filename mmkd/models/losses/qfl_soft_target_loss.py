@@ -1,5 +1,5 @@
 """Soft targets for dense detectors: the teacher's sigmoid class scores as QFL targets."""
-from typing import Optional, Sequence, Union
+from typing import Optional
 
 import torch
 
@@ -11,8 +11,7 @@ from mmdet.models.losses.gfocal_loss import quality_focal_loss_tensor_target
 
 from mmkd.registry import MODELS
 from .base import DistillLoss
-
-Levels = Union[torch.Tensor, Sequence[torch.Tensor]]
+from .head_checks import Levels, check_same_classes  # noqa: F401 (re-exported)
 
 # mmdet's RetinaNet (configs/_base_/models/retinanet_r50_fpn.py): the anchors and the
 # train_cfg assigner that normalize='hard_pos' repeats unless told otherwise.
@@ -28,34 +27,6 @@ def flatten_levels(scores: Levels) -> torch.Tensor:
     only the set of elements matters, not the layout)."""
     scores = [scores] if isinstance(scores, torch.Tensor) else list(scores)
     return torch.cat([s.permute(0, 2, 3, 1).reshape(-1, s.shape[1]) for s in scores])
-
-
-def check_same_classes(student: Levels, teacher: Levels, who: str,
-                       num_anchors: int = None) -> None:
-    """Raise a clear error when teacher and student heads do not predict the same
-    classes (channel counts differ) or their levels differ."""
-    s = [student] if isinstance(student, torch.Tensor) else list(student)
-    t = [teacher] if isinstance(teacher, torch.Tensor) else list(teacher)
-    if len(s) != len(t):
-        raise ValueError(f'{who}: the student head gives {len(s)} pyramid levels and the '
-                         f'teacher {len(t)}; they must use the same levels')
-    for lvl, (a, b) in enumerate(zip(s, t)):
-        if a.shape[1] != b.shape[1]:
-            per = ''
-            if num_anchors and a.shape[1] % num_anchors == 0 and \
-                    b.shape[1] % num_anchors == 0:
-                per = (f' ({num_anchors} anchors x {a.shape[1] // num_anchors} classes '
-                       f'vs {num_anchors} x {b.shape[1] // num_anchors})')
-            raise ValueError(
-                f'{who}: the student classification output has {a.shape[1]} channels '
-                f'and the teacher\'s {b.shape[1]}{per}. Teacher and student must '
-                f'predict the same classes in the same order (same num_classes and '
-                f'anchors; a teacher trained on another class list cannot give soft '
-                f'targets)')
-        if a.shape != b.shape:
-            raise ValueError(f'{who}: level {lvl} scores have shape {tuple(a.shape)} '
-                             f'(student) and {tuple(b.shape)} (teacher); the two '
-                             f'detectors must see the same input size and strides')
 
 
 @MODELS.register_module()
