@@ -30,7 +30,7 @@ def t_critical(df: int, confidence: float = 0.95) -> float:
     try:  # exact where SciPy is installed
         from scipy.stats import t
         return float(t.ppf(0.5 + confidence / 2, df))
-    except ImportError:
+    except (ImportError, AttributeError):  # absent, or built for another numpy
         pass
     if confidence != 0.95:
         raise ValueError('without SciPy only the 95 % interval is tabulated')
