@@ -698,25 +698,15 @@ def time_to_accuracy(method_runs, base_runs, seeds):
 
 def part_section(part, args, res):
     """The markdown of one part (teacher line, table, time to accuracy, loss terms);
-    fills ``res['stats']`` and ``res['time_to_accuracy']``."""
+    fills ``res['stats']`` and ``res['time_to_accuracy']`` (and ``res['comparisons']``,
+    ``res['balanced']``). Each block is one of the ``*_lines`` helpers below, in the
+    order they appear; a failed gate stops after the teacher line."""
     seeds = args.seeds
     methods = [m for m in part['methods'] if m[0] in res.get('runs', {})]
     base_key = part['methods'][0][0]
     base = res['runs'][base_key]
     base_accs = [base[s]['acc'] for s in seeds if base.get(s)]
-    t = res['teacher']
-    gap = t['acc'] - statistics.median(base_accs)
-    if res.get('teachers'):  # several teachers, each gated
-        lines = [f'Student baseline median **{statistics.median(base_accs):.2f}**; each '
-                 f'teacher gated (gate >= {args.gate:g}): ' + '; '.join(
-                     f'{v["label"]}: **{v["acc"]:.2f}** (gap '
-                     f'{v["acc"] - statistics.median(base_accs):+.2f}'
-                     + ('' if v.get('gate_passed', True) else ', failed') + ')'
-                     for v in res['teachers'].values()) + '.']
-    else:
-        lines = [f'{t["label"]}: **{t["acc"]:.2f}** on its own modality; student baseline '
-                 f'median **{statistics.median(base_accs):.2f}** (gap {gap:+.2f}, gate >= '
-                 f'{args.gate:g}).']
+    lines = teacher_lines(args, res, base_accs)
     if res.get('gate_failure'):
         return lines + ['', f'**Gate failed: the student grid did not run.** '
                         f'{res["gate_failure"]}.']
@@ -725,10 +715,42 @@ def part_section(part, args, res):
         lines.append(f'Paper column: {part["paper_source"]}' +
                      (f'; its teacher {p[0]:.2f}.' if p else '.'))
     lines.append('')
+    lines += method_table_lines(part, methods, res, base_key, seeds)
+    lines += comparison_lines(part, res, seeds)
+    lines += teacher_weight_lines(methods, res['runs'], seeds)
+    lines += step_cost_lines(part, methods, res, seeds)
+    lines += balanced_lines(methods, res, base_key, seeds)
+    lines += time_to_accuracy_lines(part, res, base_key, seeds)
+    lines += diagnostic_lines(methods, res)
+    return lines
+
+
+def teacher_lines(args, res, base_accs):
+    """The line above the table: the teacher's (or each gated teacher's) accuracy, the
+    student baseline's median and the gap, against the gate."""
+    t = res['teacher']
+    gap = t['acc'] - statistics.median(base_accs)
+    if res.get('teachers'):  # several teachers, each gated
+        return [f'Student baseline median **{statistics.median(base_accs):.2f}**; each '
+                f'teacher gated (gate >= {args.gate:g}): ' + '; '.join(
+                    f'{v["label"]}: **{v["acc"]:.2f}** (gap '
+                    f'{v["acc"] - statistics.median(base_accs):+.2f}'
+                    + ('' if v.get('gate_passed', True) else ', failed') + ')'
+                    for v in res['teachers'].values()) + '.']
+    return [f'{t["label"]}: **{t["acc"]:.2f}** on its own modality; student baseline '
+            f'median **{statistics.median(base_accs):.2f}** (gap {gap:+.2f}, gate >= '
+            f'{args.gate:g}).']
+
+
+def method_table_lines(part, methods, res, base_key, seeds):
+    """The table: per method its accuracy per seed, the median, the paired difference
+    to the baseline with its reading, and the paper's number; fills ``res['stats']``
+    (the paired differences)."""
+    base = res['runs'][base_key]
     paper = part.get('paper', {})
     head = '| method | ' + ' | '.join(f'seed {s}' for s in seeds) + \
         ' | median | vs baseline (paired, 95 % CI) | reading | paper |'
-    lines += [head, '|---' * (len(seeds) + 5) + '|']
+    lines = [head, '|---' * (len(seeds) + 5) + '|']
     stats = {}
     for key, label, _ in methods:
         runs = res['runs'].get(key, {})
@@ -749,7 +771,14 @@ def part_section(part, args, res):
                                       else f'{p[0]:.2f} ({p[1]:+.2f})')
         lines.append(f'| {name} | {cells} | {med} | {diff} | {read} | {pcell} |')
     res['stats'] = stats
-    comparisons = {}
+    return lines
+
+
+def comparison_lines(part, res, seeds):
+    """The part's paired comparisons between two rows (``part['compare']``) and of each
+    multi-teacher row against the better single teacher (``part['compare_best']``);
+    fills ``res['comparisons']`` (and ``res['best_single']`` when there is one)."""
+    lines, comparisons = [], {}
     for a_key, b_key in part.get('compare', ()):
         ra, rb = res['runs'].get(a_key, {}), res['runs'].get(b_key, {})
         pairs = [(ra[x]['acc'], rb[x]['acc']) for x in seeds if ra.get(x) and rb.get(x)]
@@ -771,23 +800,36 @@ def part_section(part, args, res):
                           f'mean over the seeds; paired by seed): '
                           f'**{format_difference(d, 2)}** ({verdict(d)}).']
     res['comparisons'] = comparisons
-    lines += teacher_weight_lines(methods, res['runs'], seeds)
-    lines += step_cost_lines(part, methods, res, seeds)
+    return lines
+
+
+def balanced_lines(methods, res, base_key, seeds):
+    """The class-balanced post-processing table (before / after, the paired change,
+    against the balanced baseline), when the runs logged it; fills
+    ``res['balanced']``."""
     balanced = balanced_rows(methods, res['runs'], base_key, seeds)
     res['balanced'] = balanced
-    if balanced:
-        lines += ['', 'Class-balanced post-processing (the paper\'s, k = 4 capped classes, '
-                  'n = N / 10; `mmkd.BalancedPostProcessMetric` on the same final '
-                  'predictions): median top-1 before / after, the per-seed change, and '
-                  'the method against the balanced baseline:', '',
-                  '| method | before | after | after - before (paired, 95 % CI) | '
-                  'vs balanced baseline |', '|---|---|---|---|---|']
-        for key, label, _ in methods:
-            b = balanced.get(key)
-            if b:
-                vs = format_difference(b['vs_baseline'], 2) if b.get('vs_baseline') else ''
-                lines.append(f'| {label} | {b["before"]:.2f} | {b["after"]:.2f} | '
-                             f'{format_difference(b["change"], 2)} | {vs} |')
+    if not balanced:
+        return []
+    lines = ['', 'Class-balanced post-processing (the paper\'s, k = 4 capped classes, '
+             'n = N / 10; `mmkd.BalancedPostProcessMetric` on the same final '
+             'predictions): median top-1 before / after, the per-seed change, and '
+             'the method against the balanced baseline:', '',
+             '| method | before | after | after - before (paired, 95 % CI) | '
+             'vs balanced baseline |', '|---|---|---|---|---|']
+    for key, label, _ in methods:
+        b = balanced.get(key)
+        if b:
+            vs = format_difference(b['vs_baseline'], 2) if b.get('vs_baseline') else ''
+            lines.append(f'| {label} | {b["before"]:.2f} | {b["after"]:.2f} | '
+                         f'{format_difference(b["change"], 2)} | {vs} |')
+    return lines
+
+
+def time_to_accuracy_lines(part, res, base_key, seeds):
+    """Per row of ``part['curve']``, the epoch (and wall time) at which each seed
+    reached the baseline's final accuracy; fills ``res['time_to_accuracy']``."""
+    base = res['runs'][base_key]
     tta = {}
     for key in part.get('curve', ()):
         if key != base_key:
@@ -795,29 +837,37 @@ def part_section(part, args, res):
             if rows:
                 tta[key] = rows
     res['time_to_accuracy'] = tta
-    if tta:
-        lines += ['', 'Time to the baseline\'s final accuracy (per seed: epoch reached / '
-                  'baseline epochs; wall-time ratio from the median step time):', '']
-        for key, rows in tta.items():
-            cells = []
-            for r in rows:
-                if r['epoch'] is None:
-                    cells.append(f'seed {r["seed"]}: not reached')
-                else:
-                    w = f', wall {r["wall_ratio"]:.2f}x' if 'wall_ratio' in r else ''
-                    cells.append(f'seed {r["seed"]}: epoch {r["epoch"]}/'
-                                 f'{r["baseline_epochs"]} ({r["epoch_ratio"]:.2f}x{w})')
-            lines.append(f'- {key}: ' + '; '.join(cells))
+    if not tta:
+        return []
+    lines = ['', 'Time to the baseline\'s final accuracy (per seed: epoch reached / '
+             'baseline epochs; wall-time ratio from the median step time):', '']
+    for key, rows in tta.items():
+        cells = []
+        for r in rows:
+            if r['epoch'] is None:
+                cells.append(f'seed {r["seed"]}: not reached')
+            else:
+                w = f', wall {r["wall_ratio"]:.2f}x' if 'wall_ratio' in r else ''
+                cells.append(f'seed {r["seed"]}: epoch {r["epoch"]}/'
+                             f'{r["baseline_epochs"]} ({r["epoch_ratio"]:.2f}x{w})')
+        lines.append(f'- {key}: ' + '; '.join(cells))
+    return lines
+
+
+def diagnostic_lines(methods, res):
+    """The loss terms at the first steps (value / gradient norm), per row that has
+    them."""
     diag = res.get('diagnostics', {})
-    if diag:
-        lines += ['', 'Loss terms at the first steps (seed 0, mean of 4 batches): value / '
-                  'gradient norm on the student\'s parameters:', '',
-                  '| method | terms |', '|---|---|']
-        for key, _, _ in methods:
-            if diag.get(key):
-                lines.append(f'| {key} | ' + '; '.join(
-                    f'`{n}` {v["value"]:.3g} / {v["grad_norm"]:.3g}'
-                    for n, v in diag[key].items()) + ' |')
+    if not diag:
+        return []
+    lines = ['', 'Loss terms at the first steps (seed 0, mean of 4 batches): value / '
+             'gradient norm on the student\'s parameters:', '',
+             '| method | terms |', '|---|---|']
+    for key, _, _ in methods:
+        if diag.get(key):
+            lines.append(f'| {key} | ' + '; '.join(
+                f'`{n}` {v["value"]:.3g} / {v["grad_norm"]:.3g}'
+                for n, v in diag[key].items()) + ' |')
     return lines
 
 

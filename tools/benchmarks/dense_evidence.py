@@ -614,107 +614,149 @@ def estimate(ctx, entries, measured_step=None):
                 step_s=step, measured=measured_step is not None)
 
 
-def run_table(ctx):
-    """Teacher, baseline, gate, diagnostics and rows; the results (no report)."""
-    args, table = ctx['args'], ctx['table']
-    entries = ctx['entries']
-    base = entries[0]
-    folds, seeds = ctx['folds'], args.seeds
-    read = summarise(table)
-    res = dict(runs={}, diagnostics={})
+class _TableRuns:
+    """One table's runs and the results they fill (the helpers of :func:`run_table`):
+    ``res`` is ``dict(runs={key: {seed: summary}}, diagnostics={key: terms}, ...)``."""
 
-    def run_all(specs, threads=None):
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            return list(pool.map(lambda r: (r, common.train(r, args, read, threads)),
-                                 specs))
+    def __init__(self, ctx):
+        self.ctx, self.args, self.table = ctx, ctx['args'], ctx['table']
+        self.entries = ctx['entries']
+        self.base = self.entries[0]
+        self.folds, self.seeds = ctx['folds'], self.args.seeds
+        self.read = summarise(self.table)
+        self.res = dict(runs={}, diagnostics={})
 
-    def collect(key, found):
+    def run_all(self, specs, threads=None):
+        """Train ``specs`` (``--jobs`` at a time); ``[(run, summary)]`` in their order."""
+        with ThreadPoolExecutor(max_workers=max(1, self.args.jobs)) as pool:
+            return list(pool.map(
+                lambda r: (r, common.train(r, self.args, self.read, threads)), specs))
+
+    def collect(self, key, found):
         """``found``: {(seed, fold): summary} -> res['runs'][key][seed]."""
-        res['runs'][key] = {s: aggregate([found.get((s, f)) for f in folds])
-                            for s in seeds}
+        self.res['runs'][key] = {s: aggregate([found.get((s, f)) for f in self.folds])
+                                 for s in self.seeds}
 
-    def done(key, seed, fold):
-        return common.done(osp.join(args.work_dir, run_name(key, seed, fold)))
+    def done(self, key, seed, fold):
+        """A finished run's summary (its ``final.json``), or None."""
+        return common.done(osp.join(self.args.work_dir, run_name(key, seed, fold)))
 
-    teacher = table['teacher']
-    if args.dry_run:  # every run's config written, every command printed, nothing run
-        for f in folds:
-            common.train(make_run(ctx, teacher, 'teacher', 0, f), args, read)
-        for e in entries:
-            for s in seeds:
-                for f in folds:
+    def dry_run(self):
+        """Write every run's config and print every command; nothing runs."""
+        ctx, args, read = self.ctx, self.args, self.read
+        for f in self.folds:
+            common.train(make_run(ctx, self.table['teacher'], 'teacher', 0, f), args, read)
+        for e in self.entries:
+            for s in self.seeds:
+                for f in self.folds:
                     common.train(make_run(ctx, e, 'student', s, f), args, read)
-        return None
 
-    # 1. the teacher, once per fold, with all the cores
-    if args.summarize:
-        t_found = [done('teacher', 0, f) for f in folds]
-    else:
-        specs = [make_run(ctx, teacher, 'teacher', 0, f) for f in folds]
-        t_found = [s for _, s in run_all(specs, threads=args.jobs * args.threads)]
-    t_sum = aggregate(t_found)
-    if t_sum is None:
-        sys.exit(f'[evidence] no teacher result: see {args.work_dir}/teacher*/train.log')
-    res['teacher'] = dict(label=teacher['label'], value=t_sum['value'],
-                          metrics=t_sum.get('metrics', {}), folds=t_sum.get('folds'))
+    def teacher(self):
+        """1. The teacher, once per fold, with all the cores (``--summarize``: read);
+        its summary over the folds, an exit when it has none."""
+        args, teacher, folds = self.args, self.table['teacher'], self.folds
+        if args.summarize:
+            t_found = [self.done('teacher', 0, f) for f in folds]
+        else:
+            specs = [make_run(self.ctx, teacher, 'teacher', 0, f) for f in folds]
+            t_found = [s for _, s in self.run_all(specs, threads=args.jobs * args.threads)]
+        t_sum = aggregate(t_found)
+        if t_sum is None:
+            sys.exit(f'[evidence] no teacher result: see {args.work_dir}/teacher*/train.log')
+        self.res['teacher'] = dict(label=teacher['label'], value=t_sum['value'],
+                                   metrics=t_sum.get('metrics', {}),
+                                   folds=t_sum.get('folds'))
+        return t_sum
 
-    # 2. the baseline, every seed
-    if args.summarize:
-        found = {(s, f): done(base['key'], s, f) for s in seeds for f in folds}
-    else:
-        specs = [make_run(ctx, base, 'student', s, f) for s in seeds for f in folds]
-        found = {(r['seed'], r['fold']): v for r, v in run_all(specs)}
-    collect(base['key'], found)
-    base_vals = [v['value'] for v in res['runs'][base['key']].values() if v]
-    if not base_vals:
-        sys.exit(f'[evidence] no baseline result in {args.work_dir}')
-    steps = [v['s_per_iter'] for v in res['runs'][base['key']].values()
-             if v and v.get('s_per_iter')]
-    est = estimate(ctx, entries[1:], statistics.median(steps) if steps else None)
-    if est and not args.summarize:
-        print(f'[evidence] estimate from the baseline\'s measured step '
-              f'({est["step_s"]:.2f} s): the remaining rows ~{est["students_min"]:.0f} '
-              f'min', flush=True)
+    def baseline(self):
+        """2. The baseline, every seed (``--summarize``: read); its values, an exit when
+        there is none; prints the remaining rows' estimate from its measured step."""
+        args, base, seeds, folds = self.args, self.base, self.seeds, self.folds
+        if args.summarize:
+            found = {(s, f): self.done(base['key'], s, f) for s in seeds for f in folds}
+        else:
+            specs = [make_run(self.ctx, base, 'student', s, f) for s in seeds for f in folds]
+            found = {(r['seed'], r['fold']): v for r, v in self.run_all(specs)}
+        self.collect(base['key'], found)
+        runs = self.res['runs'][base['key']]
+        base_vals = [v['value'] for v in runs.values() if v]
+        if not base_vals:
+            sys.exit(f'[evidence] no baseline result in {args.work_dir}')
+        steps = [v['s_per_iter'] for v in runs.values() if v and v.get('s_per_iter')]
+        est = estimate(self.ctx, self.entries[1:],
+                       statistics.median(steps) if steps else None)
+        if est and not args.summarize:
+            print(f'[evidence] estimate from the baseline\'s measured step '
+                  f'({est["step_s"]:.2f} s): the remaining rows ~{est["students_min"]:.0f} '
+                  f'min', flush=True)
+        return base_vals
 
-    # 3. the gate
-    gate = table['gate']
-    if gate['kind'] == 'gap':
-        reason = teacher_gate(t_sum['value'], base_vals, args.gate, hint=gate['hint'])
-    else:
-        reason = teacher_gate_ratio(t_sum['value'], base_vals, args.gate,
-                                    hint=gate['hint'])
-    res['gate_passed'] = reason is None
-    if reason:
-        res['gate_failure'] = reason
-        return res
+    def gate(self, t_sum, base_vals):
+        """3. The teacher gate (a gap or a ratio over the baseline); records
+        ``gate_passed`` (and ``gate_failure``); the reason it failed, or None."""
+        gate, args = self.table['gate'], self.args
+        if gate['kind'] == 'gap':
+            reason = teacher_gate(t_sum['value'], base_vals, args.gate, hint=gate['hint'])
+        else:
+            reason = teacher_gate_ratio(t_sum['value'], base_vals, args.gate,
+                                        hint=gate['hint'])
+        self.res['gate_passed'] = reason is None
+        if reason:
+            self.res['gate_failure'] = reason
+        return reason
 
-    # 4. diagnostics (seed 0, first fold) and 5. the rows
-    first = (seeds[0], folds[0])
-    if args.summarize:
-        for e in entries:
-            terms = common.diagnose(dict(dir=osp.join(args.work_dir, run_name(
-                e['key'], *first))), args)
+    def read_rows(self):
+        """4. and 5. with ``--summarize``: each row's loss terms (seed 0, first fold)
+        and its finished runs, read."""
+        first = (self.seeds[0], self.folds[0])
+        for e in self.entries:
+            terms = common.diagnose(dict(dir=osp.join(self.args.work_dir, run_name(
+                e['key'], *first))), self.args)
             if terms:
-                res['diagnostics'][e['key']] = terms
-        for e in entries[1:]:
-            collect(e['key'], {(s, f): done(e['key'], s, f)
-                               for s in seeds for f in folds})
-        return res
-    specs = [make_run(ctx, e, 'student', s, f) for e in entries[1:] for s in seeds
-             for f in folds]
-    if not args.no_diagnostics:
-        diag = [r for r in specs if (r['seed'], r['fold']) == first]
-        diag.insert(0, make_run(ctx, base, 'student', *first))
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            for r, terms in zip(diag, pool.map(lambda r: common.diagnose(r, args), diag)):
-                if terms:
-                    res['diagnostics'][r['key']] = terms
-    found = {}
-    for r, v in run_all(specs):
-        found.setdefault(r['key'], {})[(r['seed'], r['fold'])] = v
-    for e in entries[1:]:
-        collect(e['key'], found.get(e['key'], {}))
-    return res
+                self.res['diagnostics'][e['key']] = terms
+        for e in self.entries[1:]:
+            self.collect(e['key'], {(s, f): self.done(e['key'], s, f)
+                                    for s in self.seeds for f in self.folds})
+
+    def train_rows(self):
+        """4. The loss terms of the baseline and each row at seed 0, first fold (unless
+        ``--no-diagnostics``), then 5. every row's runs, trained."""
+        args, seeds, folds = self.args, self.seeds, self.folds
+        first = (seeds[0], folds[0])
+        specs = [make_run(self.ctx, e, 'student', s, f) for e in self.entries[1:]
+                 for s in seeds for f in folds]
+        if not args.no_diagnostics:
+            diag = [r for r in specs if (r['seed'], r['fold']) == first]
+            diag.insert(0, make_run(self.ctx, self.base, 'student', *first))
+            with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+                for r, terms in zip(diag, pool.map(lambda r: common.diagnose(r, args),
+                                                   diag)):
+                    if terms:
+                        self.res['diagnostics'][r['key']] = terms
+        found = {}
+        for r, v in self.run_all(specs):
+            found.setdefault(r['key'], {})[(r['seed'], r['fold'])] = v
+        for e in self.entries[1:]:
+            self.collect(e['key'], found.get(e['key'], {}))
+
+
+def run_table(ctx):
+    """Teacher, baseline, gate, diagnostics and rows; the results (no report). With
+    ``--dry-run`` every run's config is written and its command printed, and None is
+    returned; a failed gate returns before the rows."""
+    runs = _TableRuns(ctx)
+    if ctx['args'].dry_run:
+        runs.dry_run()
+        return None
+    t_sum = runs.teacher()
+    base_vals = runs.baseline()
+    if runs.gate(t_sum, base_vals):
+        return runs.res
+    if ctx['args'].summarize:
+        runs.read_rows()
+    else:
+        runs.train_rows()
+    return runs.res
 
 
 # --------------------------------------------------------------------------- report

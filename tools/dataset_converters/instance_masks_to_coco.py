@@ -205,16 +205,11 @@ def image_size(path: str) -> Tuple[int, int]:
         raise MaskFormatError(f'cannot read image {path}: {e}') from None
 
 
-def convert(images_dir: str, masks_dir: str, out: str,
-            classes: Sequence[str] = ('ship', ),
-            class_map: Optional[str] = None,
-            mask_suffix: str = '',
-            mask_format: str = 'rle',
-            ids_file: Optional[str] = None,
-            min_area: int = 1,
-            on_missing_mask: str = 'error',
-            on_unmapped: str = 'error') -> dict:
-    """Write the COCO file ``out``; return what was done (counts, classes, path)."""
+def resolve_classes(mask_format: str, images_dir: str, masks_dir: str,
+                    classes: Sequence[str], class_map: Optional[str]
+                    ) -> Tuple[Optional[Dict[Value, str]], List[str]]:
+    """Check the options and folders; the class map (None without ``class_map``) and
+    the class names, in category-id order."""
     if mask_format not in ('rle', 'polygon'):
         raise ValueError(f"mask_format must be 'rle' or 'polygon', got {mask_format!r}")
     for d, what in ((images_dir, 'images'), (masks_dir, 'masks')):
@@ -229,8 +224,12 @@ def convert(images_dir: str, masks_dir: str, out: str,
     if mapping is None and len(classes) > 1:
         raise ValueError(f'{len(classes)} classes {classes} but no class map: without '
                          f'--class-map every instance has the one class of --classes')
-    cat_id = {name: i + 1 for i, name in enumerate(classes)}
+    return mapping, classes
 
+
+def select_images(images_dir: str, ids_file: Optional[str]) -> Dict[str, str]:
+    """image stem -> relative path of the images to convert: all of ``images_dir``, or
+    the stems ``ids_file`` lists (each must exist); none is an error."""
     images = find_images(images_dir)
     if ids_file:
         with open(ids_file) as f:
@@ -242,7 +241,11 @@ def convert(images_dir: str, masks_dir: str, out: str,
         images = {s: images[s] for s in wanted}
     if not images:
         raise FileNotFoundError(f'no image ({"/".join(IMAGE_EXTS)}) in {images_dir}')
+    return images
 
+
+def find_masks(masks_dir: str, mask_suffix: str) -> Dict[str, str]:
+    """image stem -> path of its mask, ``<stem><mask_suffix>.png`` in ``masks_dir``."""
     masks = {}
     for name in os.listdir(masks_dir):
         stem, ext = osp.splitext(name)
@@ -250,84 +253,150 @@ def convert(images_dir: str, masks_dir: str, out: str,
             continue
         masks[stem[:len(stem) - len(mask_suffix)] if mask_suffix else stem] = osp.join(
             masks_dir, name)
+    return masks
 
-    notes: Counter = Counter()
-    per_class: Counter = Counter()
-    coco_images, annotations = [], []
-    for stem in sorted(images):
-        img_path = osp.join(images_dir, images[stem])
-        w, h = image_size(img_path)
-        mask_path = masks.get(stem)
-        if mask_path is None:
-            expected = osp.join(masks_dir, f'{stem}{mask_suffix}.png')
-            if on_missing_mask == 'error':
-                raise FileNotFoundError(
-                    f'{img_path} has no mask: {expected} does not exist. Fix the data, '
-                    f'set --mask-suffix if masks are named <stem><suffix>.png, or use '
-                    f'--on-missing-mask empty (keep it without instances) or skip')
-            if on_missing_mask == 'skip':
-                notes['images without a mask left out'] += 1
-                continue
-            notes['images without a mask kept with no instances'] += 1
-            inst: List[Tuple[int, np.ndarray]] = []
-            is_colour = False
+
+def image_instances(img_path: str, mask_path: Optional[str], expected: str, w: int,
+                    h: int, opts: dict, notes: Counter
+                    ) -> Optional[Tuple[List[Tuple[int, np.ndarray]], bool]]:
+    """``(instances, is_colour)`` of one ``w x h`` image, from its mask (or none when it
+    has no mask and ``on_missing_mask`` is ``empty``); None when it is left out
+    (``skip``). A missing mask (``error``) or one of another size is an error; drops
+    are counted in ``notes``."""
+    if mask_path is None:
+        if opts['on_missing_mask'] == 'error':
+            raise FileNotFoundError(
+                f'{img_path} has no mask: {expected} does not exist. Fix the data, '
+                f'set --mask-suffix if masks are named <stem><suffix>.png, or use '
+                f'--on-missing-mask empty (keep it without instances) or skip')
+        if opts['on_missing_mask'] == 'skip':
+            notes['images without a mask left out'] += 1
+            return None
+        notes['images without a mask kept with no instances'] += 1
+        return [], False
+    ids, is_colour = read_instance_mask(mask_path)
+    if ids.shape != (h, w):
+        raise MaskFormatError(f'{mask_path} is {ids.shape[1]}x{ids.shape[0]} but '
+                              f'its image {img_path} is {w}x{h}')
+    inst, small = instances_of(ids, opts['min_area'])
+    if small:
+        notes[f'instances under {opts["min_area"]} px dropped'] += small
+    return inst, is_colour
+
+
+def instance_class(value: int, is_colour: bool, mask_path: Optional[str], opts: dict,
+                   notes: Counter) -> Optional[str]:
+    """The class name of one instance value: the single class without a class map,
+    else the map's; an unmapped value is an error or (``on_unmapped='skip'``) None,
+    counted in ``notes``."""
+    mapping = opts['mapping']
+    if mapping is None:
+        return opts['classes'][0]
+    key: Value = (value >> 16 & 255, value >> 8 & 255, value & 255) \
+        if is_colour else value
+    name = mapping.get(key)
+    if name is None:
+        if opts['on_unmapped'] == 'error':
+            raise MaskFormatError(
+                f'{mask_path}: instance value {value_text(value, is_colour)} '
+                f'is not in the class map {opts["class_map"]}; add it or use '
+                f'--on-unmapped skip')
+        notes['instances of values not in the class map left out'] += 1
+    return name
+
+
+def instance_annotation(mask: np.ndarray, mask_format: str, notes: Counter) -> dict:
+    """``bbox``, ``area`` and ``segmentation`` of one instance's binary mask: an RLE, or
+    polygons with ``mask_format='polygon'`` (an RLE for a mask with a hole, counted in
+    ``notes``)."""
+    from pycocotools import mask as mask_utils
+    rle = encode_rle(mask)
+    segmentation: Union[dict, list] = rle
+    if mask_format == 'polygon':
+        polys = mask_to_polygons(mask)
+        if polys is None:
+            notes['instances with a hole kept as RLE'] += 1
         else:
-            ids, is_colour = read_instance_mask(mask_path)
-            if ids.shape != (h, w):
-                raise MaskFormatError(f'{mask_path} is {ids.shape[1]}x{ids.shape[0]} but '
-                                      f'its image {img_path} is {w}x{h}')
-            inst, small = instances_of(ids, min_area)
-            if small:
-                notes[f'instances under {min_area} px dropped'] += small
-        image_id = len(coco_images) + 1
-        coco_images.append(dict(id=image_id, file_name=images[stem], width=w,
-                                height=h))
-        kept = 0
-        for value, mask in inst:
-            if mapping is None:
-                name = classes[0]
-            else:
-                key: Value = (value >> 16 & 255, value >> 8 & 255, value & 255) \
-                    if is_colour else value
-                name = mapping.get(key)
-                if name is None:
-                    if on_unmapped == 'error':
-                        raise MaskFormatError(
-                            f'{mask_path}: instance value {value_text(value, is_colour)} '
-                            f'is not in the class map {class_map}; add it or use '
-                            f'--on-unmapped skip')
-                    notes['instances of values not in the class map left out'] += 1
-                    continue
-            from pycocotools import mask as mask_utils
-            rle = encode_rle(mask)
-            segmentation: Union[dict, list] = rle
-            if mask_format == 'polygon':
-                polys = mask_to_polygons(mask)
-                if polys is None:
-                    notes['instances with a hole kept as RLE'] += 1
-                else:
-                    segmentation = polys
-            bbox = [float(v) for v in mask_utils.toBbox(rle)]
-            annotations.append(dict(
-                id=len(annotations) + 1, image_id=image_id, category_id=cat_id[name],
-                bbox=bbox, area=float(mask_utils.area(rle)), iscrowd=0,
-                segmentation=segmentation))
-            per_class[name] += 1
-            kept += 1
-        if not kept:
-            notes['images without instances (kept)'] += 1
-    unused = sorted(set(masks) - set(images)) if not ids_file else []
-    if unused:
-        notes['masks without an image ignored'] += len(unused)
+            segmentation = polys
+    bbox = [float(v) for v in mask_utils.toBbox(rle)]
+    return dict(bbox=bbox, area=float(mask_utils.area(rle)), segmentation=segmentation)
+
+
+def add_image(stem: str, images: Dict[str, str], masks: Dict[str, str], opts: dict,
+              coco_images: List[dict], annotations: List[dict], per_class: Counter,
+              notes: Counter) -> None:
+    """Append one image and its instances to ``coco_images`` / ``annotations`` (ids
+    1..N in order), counting the instances per class and what was left out."""
+    img_path = osp.join(opts['images_dir'], images[stem])
+    w, h = image_size(img_path)
+    expected = osp.join(opts['masks_dir'], f'{stem}{opts["mask_suffix"]}.png')
+    mask_path = masks.get(stem)
+    found = image_instances(img_path, mask_path, expected, w, h, opts, notes)
+    if found is None:
+        return
+    inst, is_colour = found
+    image_id = len(coco_images) + 1
+    coco_images.append(dict(id=image_id, file_name=images[stem], width=w, height=h))
+    kept = 0
+    for value, mask in inst:
+        name = instance_class(value, is_colour, mask_path, opts, notes)
+        if name is None:
+            continue
+        ann = instance_annotation(mask, opts['mask_format'], notes)
+        annotations.append(dict(
+            id=len(annotations) + 1, image_id=image_id, category_id=opts['cat_id'][name],
+            bbox=ann['bbox'], area=ann['area'], iscrowd=0,
+            segmentation=ann['segmentation']))
+        per_class[name] += 1
+        kept += 1
+    if not kept:
+        notes['images without instances (kept)'] += 1
+
+
+def write_coco(out: str, opts: dict, coco_images: List[dict],
+               annotations: List[dict]) -> None:
+    """Write the COCO file ``out`` (its folder made as needed)."""
+    cat_id = opts['cat_id']
     coco = dict(
         info=dict(description='instance masks as COCO, by mmkd instance_masks_to_coco.py',
-                  images=osp.abspath(images_dir), masks=osp.abspath(masks_dir),
-                  mask_format=mask_format),
+                  images=osp.abspath(opts['images_dir']),
+                  masks=osp.abspath(opts['masks_dir']), mask_format=opts['mask_format']),
         images=coco_images, annotations=annotations,
-        categories=[dict(id=cat_id[c], name=c, supercategory=c) for c in classes])
+        categories=[dict(id=cat_id[c], name=c, supercategory=c) for c in opts['classes']])
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     with open(out, 'w') as f:
         json.dump(coco, f)
+
+
+def convert(images_dir: str, masks_dir: str, out: str,
+            classes: Sequence[str] = ('ship', ),
+            class_map: Optional[str] = None,
+            mask_suffix: str = '',
+            mask_format: str = 'rle',
+            ids_file: Optional[str] = None,
+            min_area: int = 1,
+            on_missing_mask: str = 'error',
+            on_unmapped: str = 'error') -> dict:
+    """Write the COCO file ``out``; return what was done (counts, classes, path)."""
+    mapping, classes = resolve_classes(mask_format, images_dir, masks_dir, classes,
+                                       class_map)
+    opts = dict(images_dir=images_dir, masks_dir=masks_dir, mapping=mapping,
+                classes=classes, class_map=class_map, mask_suffix=mask_suffix,
+                mask_format=mask_format, min_area=min_area,
+                on_missing_mask=on_missing_mask, on_unmapped=on_unmapped,
+                cat_id={name: i + 1 for i, name in enumerate(classes)})
+    images = select_images(images_dir, ids_file)
+    masks = find_masks(masks_dir, mask_suffix)
+    notes: Counter = Counter()
+    per_class: Counter = Counter()
+    coco_images: List[dict] = []
+    annotations: List[dict] = []
+    for stem in sorted(images):
+        add_image(stem, images, masks, opts, coco_images, annotations, per_class, notes)
+    unused = sorted(set(masks) - set(images)) if not ids_file else []
+    if unused:
+        notes['masks without an image ignored'] += len(unused)
+    write_coco(out, opts, coco_images, annotations)
     return dict(images=len(coco_images), instances=len(annotations),
                 classes={c: per_class[c] for c in classes}, notes=dict(notes),
                 written=out)

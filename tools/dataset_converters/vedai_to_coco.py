@@ -58,7 +58,7 @@ import os
 import os.path as osp
 import re
 from collections import Counter
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 # VEDAI's class codes (DevKit); 7, 8 and 31 have a few dozen instances at most.
 VEDAI_CLASSES: Dict[int, str] = {
@@ -219,15 +219,13 @@ def find_fold_files(root: str, res: int) -> Dict[int, Tuple[str, str]]:
     return folds
 
 
-def convert_resolution(root: str, out_dir: str, res: int, folds: Sequence[int],
-                       on_unpaired: str = 'error') -> dict:
-    """Write the COCO files of one resolution; return counts of what was done."""
-    img_dir = osp.join(root, f'Vehicules{res}')
-    ann_dir = osp.join(root, f'Annotations{res}')
-    if not osp.isdir(img_dir):
-        raise FileNotFoundError(f'{img_dir} does not exist (VEDAI images at {res} px)')
-    stats: Counter = Counter()
-    files = {}
+def find_pairs(img_dir: str, on_unpaired: str, stats: Counter
+               ) -> Tuple[Dict[str, Dict[str, str]], List[str]]:
+    """The ``<id>_co.png`` / ``<id>_ir.png`` files of ``img_dir``: id -> {'co': path,
+    'ir': path}, and the ids that have both, sorted. An image without its partner is an
+    error naming it, or (``on_unpaired='skip'``) left out and counted in ``stats``; no
+    pair at all is an error."""
+    files: Dict[str, Dict[str, str]] = {}
     for path in glob.glob(osp.join(img_dir, '*.png')):
         m = re.fullmatch(r'(\d+)_(co|ir)\.png', osp.basename(path))
         if m:
@@ -248,88 +246,122 @@ def convert_resolution(root: str, out_dir: str, res: int, folds: Sequence[int],
         ids.append(vid)
     if not ids:
         raise FileNotFoundError(f'no <id>_co.png / <id>_ir.png pairs in {img_dir}')
+    return files, ids
 
-    combined, no_corners = {}, 0
-    combined_path = osp.join(ann_dir, f'annotation{res}.txt')
-    if osp.isfile(combined_path):
-        combined, no_corners = read_combined_annotations(combined_path)
 
-    classes: Counter = Counter()
+def pair_size(pair: Dict[str, str]) -> Tuple[int, int]:
+    """``(w, h)`` of a colour / infrared pair; an error when the two sizes differ."""
+    w, h = _image_size(pair['co'])
+    ir_size = _image_size(pair['ir'])
+    if ir_size != (w, h):
+        raise VEDAIFormatError(f'{pair["co"]} is {w}x{h} but '
+                               f'{pair["ir"]} is {ir_size[0]}x{ir_size[1]}; '
+                               f'the pair must be co-registered')
+    return w, h
+
+
+def image_objects(vid: str, ann_dir: str, combined: Dict[str, List[dict]],
+                  stats: Counter) -> List[dict]:
+    """An image's objects: from its own ``<id>.txt``, else from the combined file, else
+    none (counted in ``stats``, as are the per-image lines without corners)."""
+    per_image = osp.join(ann_dir, f'{vid}.txt')
+    if osp.isfile(per_image):
+        objects, nc = read_image_annotations(per_image)
+        stats['objects without corners skipped'] += nc
+        return objects
+    if vid in combined:
+        return combined[vid]
+    stats['images without an annotation file (kept, no boxes)'] += 1
+    return []
+
+
+def box_annotation(obj: dict, img_id: int, w: int, h: int,
+                   stats: Counter) -> Optional[dict]:
+    """The COCO annotation (no ``id`` yet) of one object: the axis-aligned hull of its
+    corners clipped to the ``w x h`` image, the oriented box under ``vedai``. None for a
+    box entirely outside the image or under 1 px once clipped; drops and clips are
+    counted in ``stats``."""
+    x1, x2 = min(obj['xs']), max(obj['xs'])
+    y1, y2 = min(obj['ys']), max(obj['ys'])
+    if x2 <= 0 or y2 <= 0 or x1 >= w or y1 >= h:
+        stats['boxes entirely outside their image dropped'] += 1
+        return None
+    cx1, cy1 = max(x1, 0.), max(y1, 0.)
+    cx2, cy2 = min(x2, float(w)), min(y2, float(h))
+    if (cx1, cy1, cx2, cy2) != (x1, y1, x2, y2):
+        stats['boxes crossing the image border clipped'] += 1
+    if cx2 - cx1 < 1 or cy2 - cy1 < 1:
+        stats['boxes under 1 px dropped'] += 1
+        return None
+    return dict(
+        image_id=img_id, category_id=obj['cls'],
+        bbox=[round(cx1, 2), round(cy1, 2), round(cx2 - cx1, 2), round(cy2 - cy1, 2)],
+        area=round((cx2 - cx1) * (cy2 - cy1), 2), iscrowd=0,
+        vedai=dict(center=obj['center'], orientation=obj['orientation'],
+                   corners_x=obj['xs'], corners_y=obj['ys'],
+                   fully_contained=obj['fully_contained'], occluded=obj['occluded']))
+
+
+def read_images(files: Dict[str, Dict[str, str]], ids: Sequence[str], ann_dir: str,
+                combined: Dict[str, List[dict]], stats: Counter, classes: Counter
+                ) -> Tuple[Dict[str, dict], Dict[str, List[dict]]]:
+    """id -> COCO image entry and id -> its annotations, for every pair in ``ids``;
+    ``classes`` counts the kept boxes per class code, ``stats`` what was dropped."""
     images, anns_by_image = {}, {}
     for vid in ids:
-        w, h = _image_size(files[vid]['co'])
-        ir_size = _image_size(files[vid]['ir'])
-        if ir_size != (w, h):
-            raise VEDAIFormatError(f'{files[vid]["co"]} is {w}x{h} but '
-                                   f'{files[vid]["ir"]} is {ir_size[0]}x{ir_size[1]}; '
-                                   f'the pair must be co-registered')
-        per_image = osp.join(ann_dir, f'{vid}.txt')
-        if osp.isfile(per_image):
-            objects, nc = read_image_annotations(per_image)
-            stats['objects without corners skipped'] += nc
-        elif vid in combined:
-            objects = combined[vid]
-        else:
-            objects = []
-            stats['images without an annotation file (kept, no boxes)'] += 1
+        w, h = pair_size(files[vid])
+        objects = image_objects(vid, ann_dir, combined, stats)
         img_id = int(vid)
         images[vid] = dict(id=img_id, file_name=f'{vid}_co.png', width=w, height=h,
                            vedai_id=vid)
         anns = []
         for obj in objects:
-            x1, x2 = min(obj['xs']), max(obj['xs'])
-            y1, y2 = min(obj['ys']), max(obj['ys'])
-            if x2 <= 0 or y2 <= 0 or x1 >= w or y1 >= h:
-                stats['boxes entirely outside their image dropped'] += 1
-                continue
-            cx1, cy1 = max(x1, 0.), max(y1, 0.)
-            cx2, cy2 = min(x2, float(w)), min(y2, float(h))
-            if (cx1, cy1, cx2, cy2) != (x1, y1, x2, y2):
-                stats['boxes crossing the image border clipped'] += 1
-            if cx2 - cx1 < 1 or cy2 - cy1 < 1:
-                stats['boxes under 1 px dropped'] += 1
-                continue
-            classes[obj['cls']] += 1
-            anns.append(dict(
-                image_id=img_id, category_id=obj['cls'],
-                bbox=[round(cx1, 2), round(cy1, 2), round(cx2 - cx1, 2),
-                      round(cy2 - cy1, 2)],
-                area=round((cx2 - cx1) * (cy2 - cy1), 2), iscrowd=0,
-                vedai=dict(center=obj['center'], orientation=obj['orientation'],
-                           corners_x=obj['xs'], corners_y=obj['ys'],
-                           fully_contained=obj['fully_contained'],
-                           occluded=obj['occluded'])))
+            ann = box_annotation(obj, img_id, w, h, stats)
+            if ann is not None:
+                classes[obj['cls']] += 1
+                anns.append(ann)
         if not anns:
             stats['images without boxes (kept)'] += 1
         anns_by_image[vid] = anns
-    stats['objects without corners skipped'] += no_corners
+    return images, anns_by_image
+
+
+def categories_of(classes: Counter, stats: Counter) -> List[dict]:
+    """The COCO categories: VEDAI's codes and any unknown code seen (``vedai_<code>``,
+    reported in ``stats``)."""
     unknown = sorted(c for c in classes if c not in VEDAI_CLASSES)
     if unknown:
         stats[f'objects of unknown class codes {unknown} (kept as vedai_<code>)'] += sum(
             classes[c] for c in unknown)
-    categories = [dict(id=c, name=VEDAI_CLASSES.get(c, f'vedai_{c}'),
-                       supercategory='vehicle')
-                  for c in sorted(set(VEDAI_CLASSES) | set(classes))]
+    return [dict(id=c, name=VEDAI_CLASSES.get(c, f'vedai_{c}'), supercategory='vehicle')
+            for c in sorted(set(VEDAI_CLASSES) | set(classes))]
 
-    def write(name: str, vids: List[str]) -> str:
-        anns = []
-        for vid in vids:
-            for a in anns_by_image[vid]:
-                anns.append(dict(a, id=len(anns) + 1))
-        coco = dict(info=dict(description=f'VEDAI {res} px ({GSD_CM[res]} cm/px) as '
-                                          f'COCO, by mmkd vedai_to_coco.py',
-                              resolution=res, gsd_cm=GSD_CM.get(res),
-                              modalities=dict(colour='_co.png', infrared='_ir.png')),
-                    images=[images[v] for v in vids], annotations=anns,
-                    categories=categories)
-        path = osp.join(out_dir, name)
-        with open(path, 'w') as f:
-            json.dump(coco, f)
-        return path
 
-    os.makedirs(out_dir, exist_ok=True)
-    written = [write(f'vedai{res}_all.json', ids)]
+def write_coco(path: str, res: int, vids: Sequence[str], images: Dict[str, dict],
+               anns_by_image: Dict[str, List[dict]], categories: List[dict]) -> str:
+    """Write the COCO file of the images ``vids`` (annotation ids 1..N) to ``path``."""
+    anns = []
+    for vid in vids:
+        for a in anns_by_image[vid]:
+            anns.append(dict(a, id=len(anns) + 1))
+    coco = dict(info=dict(description=f'VEDAI {res} px ({GSD_CM[res]} cm/px) as '
+                                      f'COCO, by mmkd vedai_to_coco.py',
+                          resolution=res, gsd_cm=GSD_CM.get(res),
+                          modalities=dict(colour='_co.png', infrared='_ir.png')),
+                images=[images[v] for v in vids], annotations=anns,
+                categories=categories)
+    with open(path, 'w') as f:
+        json.dump(coco, f)
+    return path
+
+
+def fold_splits(root: str, res: int, folds: Sequence[int], known: Dict[str, dict],
+                stats: Counter) -> Iterator[Tuple[str, List[str]]]:
+    """``(COCO file name, ids)`` of each fold's train and test split, in order, read
+    lazily (a fold without its files is an error when reached); ids without an image
+    pair are left out and counted in ``stats``."""
     fold_files = find_fold_files(root, res)
+    ann_dir = osp.join(root, f'Annotations{res}')
     for k in folds:
         if k not in fold_files:
             raise FileNotFoundError(
@@ -337,11 +369,36 @@ def convert_resolution(root: str, out_dir: str, res: int, folds: Sequence[int],
                 f'{ann_dir}, {root} or {osp.join(root, "INDEX")}')
         for split, path in zip(('train', 'test'), fold_files[k]):
             listed = read_fold(path)
-            known = [v for v in listed if v in images]
-            if len(known) < len(listed):
+            kept = [v for v in listed if v in known]
+            if len(kept) < len(listed):
                 stats[f'fold ids without an image pair (fold{k:02d} {split})'] += \
-                    len(listed) - len(known)
-            written.append(write(coco_name(res, k, split), known))
+                    len(listed) - len(kept)
+            yield coco_name(res, k, split), kept
+
+
+def convert_resolution(root: str, out_dir: str, res: int, folds: Sequence[int],
+                       on_unpaired: str = 'error') -> dict:
+    """Write the COCO files of one resolution; return counts of what was done."""
+    img_dir = osp.join(root, f'Vehicules{res}')
+    ann_dir = osp.join(root, f'Annotations{res}')
+    if not osp.isdir(img_dir):
+        raise FileNotFoundError(f'{img_dir} does not exist (VEDAI images at {res} px)')
+    stats: Counter = Counter()
+    files, ids = find_pairs(img_dir, on_unpaired, stats)
+    combined, no_corners = {}, 0
+    combined_path = osp.join(ann_dir, f'annotation{res}.txt')
+    if osp.isfile(combined_path):
+        combined, no_corners = read_combined_annotations(combined_path)
+    classes: Counter = Counter()
+    images, anns_by_image = read_images(files, ids, ann_dir, combined, stats, classes)
+    stats['objects without corners skipped'] += no_corners
+    categories = categories_of(classes, stats)
+    os.makedirs(out_dir, exist_ok=True)
+    written = [write_coco(osp.join(out_dir, f'vedai{res}_all.json'), res, ids, images,
+                          anns_by_image, categories)]
+    for name, vids in fold_splits(root, res, folds, images, stats):  # after the _all
+        written.append(write_coco(osp.join(out_dir, name), res, vids, images,
+                                  anns_by_image, categories))
     return dict(resolution=res, images=len(ids), boxes=sum(classes.values()),
                 classes={VEDAI_CLASSES.get(c, f'vedai_{c}'): n
                          for c, n in sorted(classes.items())},
