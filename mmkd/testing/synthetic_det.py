@@ -20,13 +20,22 @@ Layout, COCO-style so mmdet's ``CocoDataset`` reads it as is::
 
 Configs read one modality with ``data_prefix=dict(img='optical/')`` (or
 ``'infrared/'``); a paired dataset can read both with the same annotation file.
-Generation is deterministic: image ``i`` of a split depends only on ``(seed, split, i)``
-and ``size``.
+Generation is deterministic: image ``i`` of a split depends only on ``(seed, split, i)``,
+``size``, ``max_objects`` and ``style``.
+
+Two styles of scene (``style``; issue #12, the detection study's "generic -> remote
+sensing" reading at CPU scale):
+
+- ``'aerial'`` (the default): the VEDAI-like chips above, objects 20-56 px long at
+  256 px (about 8-22 % of the scene side), 1-6 per scene;
+- ``'generic'``: the same classes, renderings and backgrounds seen from close by, as
+  in Pascal VOC: few large objects, 1-3 per scene, each 25-70 % of the scene side long
+  (the aerial lengths x 3.2).
 """
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -43,6 +52,14 @@ _SHAPES: Dict[str, Tuple[Tuple[float, float], float]] = {
     'boat': ((26, 44), 0.33),
     'plane': ((36, 56), 0.95),  # wingspan ~ length
 }
+# Each style's object scale (a factor on the lengths above) and default object count.
+# 'generic' maps the lengths' full range, 20-56 px at 256 px, onto 25-70 % of the side
+# (20 x 3.2 / 256 = 0.25, 56 x 3.2 / 256 = 0.70).
+STYLES: Dict[str, Dict[str, float]] = {
+    'aerial': dict(object_scale=1.0, max_objects=6),
+    'generic': dict(object_scale=3.2, max_objects=3),
+}
+DEFAULT_STYLE = 'aerial'
 # Thermal signature in the infrared rendering: (body, hot spot) intensity in 0..1.
 _THERMAL = {'car': (0.70, 0.95), 'truck': (0.62, 1.00), 'boat': (0.55, 0.85),
             'plane': (0.80, 0.90)}
@@ -175,12 +192,26 @@ def _degrade_infrared(rng: np.random.Generator, thermal: np.ndarray,
     return (ir.clip(0, 1) * 255).round().astype(np.uint8)
 
 
-def render_scene(rng: np.random.Generator, size: int = 256, max_objects: int = 6
+def _style(style: str) -> Dict[str, float]:
+    """The settings of scene style ``style`` (a key of ``STYLES``)."""
+    if style not in STYLES:
+        raise ValueError(f'synthetic_det style {style!r}: one of {sorted(STYLES)}')
+    return STYLES[style]
+
+
+def render_scene(rng: np.random.Generator, size: int = 256,
+                 max_objects: Optional[int] = None, style: str = DEFAULT_STYLE
                  ) -> Tuple[np.ndarray, np.ndarray, List[Tuple[str, List[float]]]]:
     """One scene: ``(optical (H, W, 3) uint8 BGR, infrared (H, W) uint8, objects)``,
-    ``objects`` being ``(class name, [x1, y1, x2, y2])`` with boxes inside the image."""
+    ``objects`` being ``(class name, [x1, y1, x2, y2])`` with boxes inside the image.
+    ``max_objects`` defaults to the style's (6 aerial, 3 generic); the style scales the
+    objects only (background, blur and noise follow ``size`` alone)."""
     import cv2
+    settings = _style(style)
+    if max_objects is None:
+        max_objects = int(settings['max_objects'])
     scale = size / 256.0
+    object_scale = scale * settings['object_scale']  # x 1.0: the aerial draws unchanged
     optical, material = _background(rng, size)
     thermal = np.where(material == 2, 0.15, np.where(material == 1, 0.45, 0.30))
     thermal = (thermal + 0.15 * _smooth_noise(rng, size, 8)).astype(np.float32)
@@ -190,7 +221,7 @@ def render_scene(rng: np.random.Generator, size: int = 256, max_objects: int = 6
     for _ in range(20 * n):  # rejection sampling: objects do not overlap much
         if len(objects) == n:
             break
-        _draw_object(rng, size, scale, objects, optical, thermal)
+        _draw_object(rng, size, object_scale, objects, optical, thermal)
 
     optical = cv2.GaussianBlur(optical, (0, 0), 0.6 * scale + 0.2)
     optical = (optical + rng.normal(0, 0.01, optical.shape)).clip(0, 1)
@@ -203,7 +234,8 @@ def _scene_rng(seed: int, split: str, index: int) -> np.random.Generator:
 
 
 def make_synthetic_det(root: str, num_train: int = 400, num_val: int = 100,
-                       size: int = 256, seed: int = 0, max_objects: int = 6) -> str:
+                       size: int = 256, seed: int = 0, max_objects: Optional[int] = None,
+                       style: str = DEFAULT_STYLE) -> str:
     """Write the benchmark under ``root`` (skipped when it is already complete).
 
     Args:
@@ -212,24 +244,32 @@ def make_synthetic_det(root: str, num_train: int = 400, num_val: int = 100,
         num_val: Validation scenes (also used as the test split by the configs).
         size: Scene side in pixels (objects scale with it).
         seed: Random seed; the same arguments always give the same files.
-        max_objects: At most this many objects per scene (at least one).
+        max_objects: At most this many objects per scene (at least one); default: the
+            style's (6 for ``'aerial'``, 3 for ``'generic'``).
+        style: ``'aerial'`` (small vehicles, the default) or ``'generic'`` (few large
+            objects, VOC-like); see the module docstring.
 
     Returns:
         ``root``.
     """
-    stamp = osp.join(root, f'.complete-{num_train}-{num_val}-{size}-{seed}-{max_objects}')
+    settings = _style(style)
+    if max_objects is None:
+        max_objects = int(settings['max_objects'])
+    # the default style keeps the stamp (and every file) it had before styles existed
+    stamp = osp.join(root, f'.complete-{num_train}-{num_val}-{size}-{seed}-{max_objects}'
+                     + ('' if style == DEFAULT_STYLE else f'-{style}'))
     if osp.isfile(stamp):
         return root
     os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
     for split, count in (('train', num_train), ('val', num_val)):
-        _write_split(root, split, count, size, seed, max_objects)
+        _write_split(root, split, count, size, seed, max_objects, style)
     with open(stamp, 'w') as f:
         f.write('synthetic detection benchmark generated by mmkd.testing.synthetic_det\n')
     return root
 
 
 def _write_split(root: str, split: str, count: int, size: int, seed: int,
-                 max_objects: int) -> None:
+                 max_objects: int, style: str = DEFAULT_STYLE) -> None:
     """The split's images of both modalities and ``annotations/<split>.json``."""
     import cv2
     for m in MODALITIES:
@@ -237,7 +277,7 @@ def _write_split(root: str, split: str, count: int, size: int, seed: int,
     images, annotations = [], []
     for i in range(count):
         optical, infrared, objects = render_scene(_scene_rng(seed, split, i), size,
-                                                  max_objects)
+                                                  max_objects, style)
         file_name = f'{split}/{i:06d}.png'
         cv2.imwrite(osp.join(root, 'optical', file_name), optical)
         cv2.imwrite(osp.join(root, 'infrared', file_name), infrared)
@@ -251,10 +291,11 @@ def _write_split(root: str, split: str, count: int, size: int, seed: int,
                 area=round(w * h, 2), iscrowd=0))
     categories = [dict(id=i + 1, name=n, supercategory='vehicle')
                   for i, n in enumerate(CLASSES)]
-    coco = dict(
-        info=dict(description='mmkd synthetic paired detection benchmark (generated, '
-                              'not real imagery)', modalities=list(MODALITIES),
-                  size=size, seed=seed),
-        images=images, annotations=annotations, categories=categories)
+    info = dict(description='mmkd synthetic paired detection benchmark (generated, '
+                            'not real imagery)', modalities=list(MODALITIES),
+                size=size, seed=seed)
+    if style != DEFAULT_STYLE:  # the default's files stay byte for byte as before
+        info['style'] = style
+    coco = dict(info=info, images=images, annotations=annotations, categories=categories)
     with open(osp.join(root, 'annotations', f'{split}.json'), 'w') as f:
         json.dump(coco, f)

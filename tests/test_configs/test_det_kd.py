@@ -6,6 +6,7 @@ import json
 import math
 import os
 import os.path as osp
+import statistics
 import subprocess
 import sys
 
@@ -491,7 +492,64 @@ def test_synthetic_det_is_deterministic_paired_coco(tmp_path):
     assert len(item['data_samples'].gt_instances) == n
 
 
-def best_anchor_ious(anchor_cfg, size, scenes=60):
+def test_synthetic_det_default_style_is_unchanged(tmp_path):
+    """The default (aerial) scenes are those written before styles existed: the same
+    stamp name (existing caches stay valid), annotation bytes and boxes."""
+    import hashlib
+
+    from mmkd.testing.synthetic_det import _scene_rng, make_synthetic_det, render_scene
+    root = make_synthetic_det(str(tmp_path / 'a'), num_train=3, num_val=1, size=96, seed=5)
+    assert osp.isfile(osp.join(root, '.complete-3-1-96-5-6'))
+    digest = hashlib.sha256(open(osp.join(root, 'annotations', 'train.json'), 'rb').read())
+    assert digest.hexdigest() == ('8bc79d3dff5b48d84b5a17c71a374a57'
+                                  '2971f88609e24ad687929d8ddab73123')
+    again = make_synthetic_det(str(tmp_path / 'b'), 3, 1, 96, 5, style='aerial')
+    assert sorted(f for f in os.listdir(again) if f.startswith('.')) == [
+        '.complete-3-1-96-5-6']
+    boxes = [(n, [round(v, 2) for v in b])
+             for n, b in render_scene(_scene_rng(0, 'train', 1), 128)[2]]
+    assert boxes[:3] == [('car', [9.74, 32.67, 22.5, 44.74]),
+                         ('car', [67.25, 97.39, 83.33, 109.65]),
+                         ('plane', [80.63, 100.87, 101.95, 124.4])] and len(boxes) == 6
+
+
+def long_sides(size, scenes=100, style='aerial'):
+    """Per generated training scene of ``style`` at ``size`` px: its boxes' longer
+    sides as fractions of the side."""
+    from mmkd.testing.synthetic_det import _scene_rng, render_scene
+    return [[max(b[2] - b[0], b[3] - b[1]) / size
+             for _, b in render_scene(_scene_rng(0, 'train', i), size, style=style)[2]]
+            for i in range(scenes)]
+
+
+@pytest.mark.parametrize('size', [96, 128, 256])
+def test_generic_scenes_hold_one_to_three_large_objects(size):
+    """'generic': 1-3 objects per scene, each box 25-70 % of the side along its long
+    axis (the object's length, up to its rotated extent); the aerial objects are all
+    below that range."""
+    scenes = long_sides(size, style='generic')
+    counts = [len(s) for s in scenes]
+    assert set(counts) == {1, 2, 3}
+    sides = [x for s in scenes for x in s]
+    assert min(sides) >= 0.24 and max(sides) <= 0.76
+    assert 0.3 < statistics.median(sides) < 0.5
+    aerial = [x for s in long_sides(size, scenes=30) for x in s]
+    assert max(aerial) < 0.24 and max(len(s) for s in long_sides(size, 30)) > 3
+
+
+def test_generic_scenes_are_written_under_their_own_stamp(tmp_path):
+    from mmkd.testing.synthetic_det import make_synthetic_det
+    root = make_synthetic_det(str(tmp_path / 'g'), num_train=2, num_val=1, size=64,
+                              seed=5, style='generic')
+    assert osp.isfile(osp.join(root, '.complete-2-1-64-5-3-generic'))
+    coco = json.load(open(osp.join(root, 'annotations', 'train.json')))
+    assert coco['info']['style'] == 'generic'
+    assert all(max(a['bbox'][2:]) >= 0.24 * 64 for a in coco['annotations'])
+    with pytest.raises(ValueError, match="style 'voc': one of"):
+        make_synthetic_det(str(tmp_path / 'v'), 1, 1, 64, style='voc')
+
+
+def best_anchor_ious(anchor_cfg, size, scenes=60, style='aerial'):
     """Each box of generated training scenes at ``size`` px: its best IoU with the
     anchors of ``anchor_cfg`` (mmdet's AnchorGenerator and bbox_overlaps)."""
     from mmdet.registry import TASK_UTILS
@@ -502,7 +560,7 @@ def best_anchor_ious(anchor_cfg, size, scenes=60):
     sizes = [(math.ceil(size / h), math.ceil(size / w)) for w, h in gen.strides]
     anchors = torch.cat(gen.grid_priors(sizes, device='cpu'))
     boxes = [b for i in range(scenes)
-             for _, b in render_scene(_scene_rng(0, 'train', i), size)[2]]
+             for _, b in render_scene(_scene_rng(0, 'train', i), size, style=style)[2]]
     return bbox_overlaps(torch.tensor(boxes), anchors).max(1).values
 
 
@@ -529,6 +587,35 @@ def test_synthetic_det_anchors_fit_its_objects_and_teacher_and_student_share_the
     assert (fit >= 0.4).float().mean() > 0.9
     default = best_anchor_ious(dict(shipped, octave_base_scale=4), 128)
     assert (default >= 0.5).float().mean() < 0.3
+
+
+def test_generic_configs_read_the_generic_scenes_with_mmdets_default_anchors():
+    """The generic grid (configs/det_kd/generic/): teacher, student and every cell's
+    pair read data/synthetic_det_generic with octave_base_scale 4, which gives every
+    generic box a positive anchor (IoU >= 0.5); the aerial anchors (1.5) fit them
+    worse."""
+    root = 'data/synthetic_det_generic/'
+    anchors = None
+    for name in ('retinanet_r50-pafpn_synthetic-det-generic_teacher.py',
+                 'retinanet_r18-fpn_synthetic-det-generic.py',
+                 'kd_hard+pdf_r50-pafpn_r18-fpn_synthetic-det-generic.py',
+                 'kd_hard+mse_r50-pafpn_r18-fpn_synthetic-det-generic.py',
+                 'kd_soft_r50-pafpn_r18-fpn_synthetic-det-generic.py'):
+        cfg = Config.fromfile(osp.join(CFG, 'generic', name))
+        for split in ('train', 'val', 'test'):
+            assert cfg[f'{split}_dataloader'].dataset.data_root == root, (name, split)
+        assert cfg.test_evaluator.ann_file == root + 'annotations/val.json', name
+        models = [cfg.model.student, Config.fromfile(cfg.model.teacher.model).model] \
+            if name.startswith('kd_') else [cfg.model]
+        for m in models:
+            got = m.bbox_head.anchor_generator.to_dict()
+            assert got == dict(SYNTHETIC_ANCHORS, octave_base_scale=4), name
+            anchors = got
+    fit = best_anchor_ious(anchors, 128, style='generic')
+    aerial = best_anchor_ious(SYNTHETIC_ANCHORS, 128, style='generic')
+    assert len(fit) > 80 and (fit >= 0.5).float().mean() > 0.97
+    assert fit.median() > aerial.median() + 0.05
+    assert (aerial >= 0.5).float().mean() < (fit >= 0.5).float().mean()
 
 
 # --------------------------------------------------------------------- configs

@@ -141,6 +141,125 @@ def test_det_dry_run_writes_each_cell_with_its_soft_normalisation(tmp_path):
     assert set(mse.losses) == {f'mse_p{lvl}' for lvl in range(3, 8)}
 
 
+def test_det_generic_dry_run_writes_its_runs_on_the_generic_scenes(tmp_path):
+    """det-kd-generic: det-kd's scale and rows hard, hard+pdf, hard+mse, soft, on the
+    generated generic scenes, with the generic configs' anchors (octave_base_scale 4)
+    for the written teacher and every student."""
+    work = tmp_path / 'work'
+    ev.main(['det-kd-generic', '--dry-run', '--seeds', '0', '1', '--work-dir', str(work),
+             '--no-readme', '--results-dir', str(tmp_path / 'res')])
+    table = ev.TABLES['det-kd-generic']
+    assert table['cpu'] == dict(ev.TABLES['det-kd']['cpu'], style='generic')
+    assert table['results_dir'] == 'configs/det_kd/evidence_generic'
+    assert sorted(p.name for p in work.iterdir()) == sorted(
+        ['teacher'] + [f'{k}_seed{s}' for k in ('hard', 'hard+pdf', 'hard+mse', 'soft')
+                       for s in (0, 1)])
+    root = osp.join(REPO, 'data', 'synthetic_det_generic_128px_200-300')
+    t = cfg(work, 'teacher')
+    assert t.model.backbone.depth == 50 and t.train_cfg.max_epochs == 32
+    runs = [cfg(work, n) for n in ('hard_seed1', 'hard+pdf_seed0', 'hard+mse_seed1',
+                                   'soft_seed0')]
+    for c in [t] + runs:
+        for split in ('train', 'val', 'test'):
+            assert c[f'{split}_dataloader'].dataset.data_root == root + '/'
+        assert c.val_evaluator.ann_file == osp.join(root, 'annotations/val.json')
+        assert c.train_dataloader.dataset.pipeline[2].scale == (128, 128)
+        model = c.model.get('student', c.model)
+        assert model.bbox_head.anchor_generator.octave_base_scale == 4
+    hard, pdf, mse, soft = runs
+    assert hard.model.backbone.depth == 18 and 'teacher' not in hard.model
+    assert hard.train_cfg.max_epochs == 16 and hard.randomness.seed == 1
+    tdir = str(work / 'teacher')
+    assert soft.model.teacher == dict(model=osp.join(tdir, 'run_config.py'),
+                                      checkpoint=tdir)
+    from mmengine.config import Config
+    teacher = Config.fromfile(soft.model.teacher.model).model
+    assert teacher.bbox_head.anchor_generator.octave_base_scale == 4
+    assert soft.model.losses.soft.normalize == 'teacher_pos'
+    assert soft.model.student_loss_weight == dict(loss_cls=0.)
+    assert set(pdf.model.losses) == {'pdf'}
+    assert set(mse.model.losses) == {f'mse_p{lvl}' for lvl in range(3, 8)}
+    # the generated data: det-kd's root, size and counts, the generic style
+    ctx = ev.setup(ev.parse_args(['det-kd-generic', '--no-readme']))
+    assert ctx['data_root'] == root and '1-3 objects per scene' in ctx['scale_text']
+    assert 'no full scale' in str(run_main(['det-kd-generic', '--full', '--dry-run']))
+
+
+def spread_results(values, keys=('hard', 'hard+pdf', 'hard+mse', 'soft'), json_seeds=False):
+    """A results' ``runs`` from ``{key: [value per seed]}`` (None: a failed seed)."""
+    return dict(runs={k: {(str(s) if json_seeds else s): (None if v is None else
+                                                          dict(value=v))
+                          for s, v in enumerate(values[k])} for k in keys if k in values})
+
+
+def test_spread_comparison_sets_each_rows_seed_spread_beside_the_other_tables():
+    generic = spread_results({'hard': [40.0, 41.0, 40.5], 'hard+pdf': [43.0, 43.5, None],
+                              'hard+mse': [42.0, 42.0, 42.0], 'soft': [40.0, 41.0, 40.5]})
+    generic['stats'] = {'hard+pdf': dict(mean=2.5, half_width=1.0, low=1.5, high=3.5)}
+    aerial = spread_results({'hard': [13.8, 12.8, 15.9], 'hard+pdf': [20.7, 19.9, 21.2],
+                             'soft': [6.9, 16.6, 18.4]}, json_seeds=True)
+    comp = ev.spread_comparison(generic, aerial, ('hard', 'hard+pdf', 'hard+mse', 'soft'))
+    g, a = comp['rows']['hard']['this'], comp['rows']['hard']['other']
+    assert g['seeds'] == {0: 40.0, 1: 41.0, 2: 40.5} and g['range'] == pytest.approx(1.0)
+    assert g['iqr'] == pytest.approx(0.5) and g['median'] == 40.5
+    assert a['range'] == pytest.approx(3.1) and a['iqr'] == pytest.approx(1.55)
+    assert a['rel_range'] == pytest.approx(3.1 / 13.8)
+    pdf = comp['rows']['hard+pdf']['this']
+    assert pdf['seeds'] == {0: 43.0, 1: 43.5} and pdf['diff']['mean'] == 2.5
+    assert comp['rows']['hard+mse']['other'] is None
+    assert comp['missing'] == dict(this=[], other=['hard+mse'])
+    assert comp['ratio']['this']['seeds'] == {0: 1.0, 1: 1.0, 2: 1.0}
+    assert comp['ratio']['other']['seeds'][0] == pytest.approx(0.5)
+    assert comp['ratio']['other']['range'] == pytest.approx(16.6 / 12.8 - 0.5)
+    text = '\n'.join(ev.spread_lines(comp, 'det-kd-generic', 'det-kd', 'mAP points'))
+    assert '| `hard` | 40.00, 41.00, 40.50 | 40.50 | 1.00 | 0.50 | 0.02 | 13.80, 12.80, ' \
+        '15.90 | 13.80 | 3.10 | 1.55 | 0.22 |' in text
+    assert '| `hard+mse` | 42.00, 42.00, 42.00 | 42.00 | 0.00 | 0.00 | 0.00 | n/a |' in text
+    assert 'The `det-kd` results lack the rows `hard+mse`' in text
+    assert '`soft` / `hard` per seed: `det-kd-generic` 1.00, 1.00, 1.00 (mean 1.00' in text
+    assert '`hard+pdf` − `hard` (paired, 95 % CI, mAP points): `det-kd-generic` ' \
+        '+2.50 ± 1.00; `det-kd` n/a.' in text
+    # hard, hard+pdf, soft are shared; generic spreads less on all three
+    assert 'for **3 of 3** shared rows by range (mAP points), 3 of 3 relative' in text
+
+
+def test_det_generic_report_sets_its_spread_beside_the_aerial_results(tmp_path,
+                                                                     monkeypatch):
+    work, res = tmp_path / 'work', tmp_path / 'res'
+    readme = tmp_path / 'README.md'
+    readme.write_text('<!-- evidence:det-kd-generic begin -->\n'
+                      '<!-- evidence:det-kd-generic end -->\n')
+    aerial = tmp_path / 'aerial.json'
+    aerial.write_text(json.dumps(spread_results(
+        {'hard': [13.8, 12.8, 15.9], 'soft': [6.9, 16.6, 18.4]}, json_seeds=True)))
+    spec = dict(ev.TABLES['det-kd-generic']['spread_against'], results=str(aerial))
+    monkeypatch.setitem(ev.TABLES['det-kd-generic'], 'spread_against', spec)
+    finished(work, 'teacher', 70.0)
+    for s, h in enumerate([40.0, 41.0, 40.5]):
+        for key, v in (('hard', h), ('hard+pdf', h + 2), ('hard+mse', h + 1),
+                       ('soft', 0.95 * h)):
+            finished(work, f'{key}_seed{s}', v)
+    ev.main(['det-kd-generic', '--summarize', '--work-dir', str(work), '--results-dir',
+             str(res), '--readme', str(readme)])
+    out = json.loads((res / 'results.json').read_text())
+    assert out['rows'] == ['hard', 'hard+pdf', 'hard+mse', 'soft']
+    spread = out['spread']
+    assert spread['other'] == 'det-kd' and spread['missing']['other'] == ['hard+pdf',
+                                                                        'hard+mse']
+    assert spread['rows']['hard+pdf']['this']['diff']['mean'] == pytest.approx(2.0)
+    text = readme.read_text()
+    assert 'Seed spread beside `det-kd`' in text and '13.80, 12.80, 15.90' in text
+    assert 'generic scenes: 1-3 objects per scene' in text
+    assert '50.12 / 72.49' in text  # the study's VOC / VEDAI25 hard row
+    assert '`soft` / `hard` per seed: `det-kd-generic` 0.95, 0.95, 0.95' in text
+    assert 'ratio 1.73x, gate >= 1.5x' in text
+    # without the other table's results: said so, the rest of the report as before
+    aerial.unlink()
+    ev.main(['det-kd-generic', '--summarize', '--work-dir', str(work), '--results-dir',
+             str(res), '--no-readme'])
+    assert f'{aerial} not found: no `det-kd` results' in (res / 'table.md').read_text()
+
+
 def test_too_small_a_test_set_is_refused(tmp_path):
     code = run_main(['disoptnet', '--dry-run', '--num-test', '100', '--work-dir',
                      str(tmp_path / 'w'), '--no-readme'])
