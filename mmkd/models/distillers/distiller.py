@@ -109,7 +109,9 @@ class Distiller(BaseModel):
             modality key it reads; None = the same tensor as the student),
             ``trainable`` (default False: frozen, eval mode, no_grad, outside the
             optimizer and the checkpoints) and, for trainable teachers,
-            ``task_loss_weight`` (default 1.0; 0 disables its own task loss). Frozen
+            ``task_losses`` (``'supervised'``, the default: its own task losses,
+            times ``task_loss_weight``, default 1.0; ``'none'``: none, no labels read;
+            the old ``task_loss_weight=0`` switch still means ``'none'``). Frozen
             teachers also take ``amp`` (``'bf16'`` or ``'fp16'``: the forward runs under
             autocast and its taps are handed to the losses as float32),
             ``channels_last`` (bool: weights and input in channels-last memory format)

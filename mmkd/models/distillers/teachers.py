@@ -11,7 +11,8 @@ entry of ``teachers=``) into one of:
   along in ``_apply`` (``.to()``, ``.cuda()``) and keeps it in eval mode.
 - :class:`TrainableTeacher`: trained with the student; a submodule of the distiller
   (``trainable_teachers.<name>`` in checkpoints), with its own task losses, logged as
-  ``<name>.<key>`` and weighted by ``task_loss_weight``.
+  ``<name>.<key>`` and weighted by ``task_loss_weight``, or none with
+  ``task_losses='none'`` (a ``'tensor'`` forward: no labels read).
 - :class:`CachedTeacher`: never runs. Its structure, built on the meta device (no
   memory), resolves the taps, whose values a
   :class:`~mmkd.models.distillers.teacher_cache.TeacherCache` reads from disk.
@@ -23,6 +24,7 @@ are read from the recorder and returned (converted where needed), never rewritte
 it. A teacher reads its settings from its config dict at every call: that dict is the
 distiller's ``teacher_cfgs[name]``.
 """
+import warnings
 from contextlib import nullcontext
 from typing import Dict, Optional, Tuple, Union
 
@@ -39,11 +41,46 @@ from .wiring import scaled_losses
 
 AMP_DTYPES = {None: None, False: None, 'bf16': torch.bfloat16,
               'bfloat16': torch.bfloat16, 'fp16': torch.float16, 'float16': torch.float16}
-TEACHER_KEYS = {'model', 'checkpoint', 'input', 'trainable', 'task_loss_weight', 'amp',
-                'channels_last', 'cache', 'input_adapter'}
+TEACHER_KEYS = {'model', 'checkpoint', 'input', 'trainable', 'task_losses',
+                'task_loss_weight', 'amp', 'channels_last', 'cache', 'input_adapter'}
+#: What a trainable teacher's ``task_losses`` may be (as the distiller's
+#: ``student_losses``): its own task losses from the labels, or none.
+TASK_LOSSES = ('supervised', 'none')
+_warned_deprecated = set()  # deprecated spellings already warned about in this process
 
 Inputs = Union[torch.Tensor, Dict[str, torch.Tensor]]
 Features = Dict[str, list]
+
+
+def resolve_task_losses(cfg: dict, what: str) -> Tuple[str, float]:
+    """A trainable teacher's ``task_losses`` mode and ``task_loss_weight``, checked.
+
+    ``task_loss_weight=0`` without ``task_losses``, the old spelling of
+    ``task_losses='none'``, is mapped to it with a ``FutureWarning``, once per process
+    (behaviour unchanged: no task loss is computed). ``'none'`` with a weight other than
+    the default 1.0 or 0 is a contradiction and raises a ``ValueError`` naming both
+    keys. An explicit ``task_losses='supervised'`` with weight 0 is a weight: the task
+    losses are computed, logged and scaled to 0."""
+    mode = cfg.get('task_losses', 'supervised')
+    weight = cfg.get('task_loss_weight', 1.0)
+    if mode not in TASK_LOSSES:
+        raise ValueError(f"{what}: task_losses={mode!r}: expected one of "
+                         f"{list(TASK_LOSSES)} ('supervised': its task losses from the "
+                         f"labels, times task_loss_weight; 'none': no task loss)")
+    if weight == 0 and 'task_losses' not in cfg:
+        if 'task_loss_weight=0' not in _warned_deprecated:
+            _warned_deprecated.add('task_loss_weight=0')
+            warnings.warn(
+                f"{what}: task_loss_weight=0 as a switch is deprecated; write "
+                f"task_losses='none' instead (no task loss: the teacher runs in 'tensor' "
+                f"mode and needs no labels). task_loss_weight is a weight only.",
+                FutureWarning, stacklevel=3)
+        return 'none', weight
+    if mode == 'none' and weight not in (1.0, 0.0):
+        raise ValueError(f"{what}: task_losses='none' computes no task loss, so "
+                         f'task_loss_weight={weight!r} would weight nothing: drop '
+                         f"task_loss_weight, or set task_losses='supervised'")
+    return mode, weight
 
 
 def route(inputs: Inputs, key: Optional[str], who: str) -> torch.Tensor:
@@ -140,6 +177,7 @@ class TrainableTeacher(Teacher):
     def __init__(self, name: str, cfg: dict, model: nn.Module,
                  adapter: Optional[nn.Module] = None):
         super().__init__(name, cfg, model, adapter)
+        resolve_task_losses(cfg, self.what)  # a bad mode or weight fails at build
         self.load_checkpoint()
 
     def load_checkpoint(self) -> None:
@@ -150,11 +188,11 @@ class TrainableTeacher(Teacher):
 
     def features(self, x, data_samples, recorder, device=None):
         """Its forward with gradients: its own task losses (``<name>.<key>``, times
-        ``task_loss_weight``; with weight 0 a ``'tensor'`` forward and none) and what its
-        taps recorded."""
-        w = self.cfg.get('task_loss_weight', 1.0)
+        ``task_loss_weight``; with ``task_losses='none'`` a ``'tensor'`` forward and
+        none) and what its taps recorded."""
+        mode, w = resolve_task_losses(self.cfg, self.what)
         own = {}
-        if w:
+        if mode == 'supervised':
             own = scaled_losses(self.model(x, data_samples, mode='loss'), w,
                                 f'{self.name}.')
         else:
@@ -205,6 +243,9 @@ def build_teacher(name: str, cfg: dict) -> Teacher:
         raise ValueError(f"{what}: amp must be 'bf16', 'fp16' or None, got "
                          f"{cfg['amp']!r}")
     trainable = cfg.get('trainable', False)
+    if 'task_losses' in cfg and not trainable:
+        raise ValueError(f"{what}: task_losses={cfg['task_losses']!r} is for a trainable "
+                         f'teacher (trainable=True); a frozen one computes no task loss')
     if cfg.get('cache'):
         if trainable:
             raise ValueError(f'{what}: only a frozen teacher can be cached')

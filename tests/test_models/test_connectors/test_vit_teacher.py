@@ -265,7 +265,7 @@ def test_a_learnable_adapter_trains_with_a_trainable_teacher():
     student.pop('data_preprocessor')
     d = Distiller(
         student=student, student_input='sar',
-        teacher=dict(model=tiny_vit(), input='eo', trainable=True, task_loss_weight=0,
+        teacher=dict(model=tiny_vit(), input='eo', trainable=True, task_losses='none',
                      input_adapter=dict(type='mmkd.BandAdapter', in_channels=1,
                                         bands=[0, 0, 0], learnable=True)),
         taps=dict(t_tokens='teacher.backbone.ln1', s_feat='student.backbone.layer2'),

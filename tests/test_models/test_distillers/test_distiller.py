@@ -401,3 +401,54 @@ def test_trainable_teacher_needs_no_checkpoint_and_is_trained():
     assert {id(p) for p in d.teachers['teacher'].parameters()} <= in_optim
     log = d.train_step(batch(), optim)
     assert 'teacher.loss' in log
+
+
+@pytest.fixture
+def teacher_warn_afresh(monkeypatch):
+    """The teachers' deprecation warnings not yet given in this process."""
+    from mmkd.models.distillers import teachers
+    monkeypatch.setattr(teachers, '_warned_deprecated', set())
+
+
+def trainable(**teacher):
+    return Distiller(student=tiny_classifier(width=8), taps=LOGIT_TAPS, losses=KD,
+                     teacher=dict(model=tiny_classifier(width=16), trainable=True,
+                                  **teacher))
+
+
+def test_trainable_teacher_without_task_losses_logs_none():
+    """task_losses='none': the trainable teacher runs in 'tensor' mode, no task loss."""
+    d = trainable(task_losses='none')
+    log = d.train_step(batch(), sgd(d))
+    assert not any(k.startswith('teacher.') for k in log) and log['loss_kd'] > 0
+
+
+def test_teacher_task_loss_weight_zero_still_means_none_and_warns_once(
+        teacher_warn_afresh):
+    """The old switch, task_loss_weight=0, is task_losses='none' with one FutureWarning
+    naming the new key; an explicit 'supervised' with weight 0 is a weight (computed,
+    scaled to 0)."""
+    import warnings
+    with pytest.warns(FutureWarning, match=r"teacher 'teacher': task_loss_weight=0 as a "
+                      r"switch is deprecated; write task_losses='none'"):
+        d = trainable(task_loss_weight=0)
+    log = d.train_step(batch(), sgd(d))
+    assert not any(k.startswith('teacher.') for k in log)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', FutureWarning)
+        weighted = trainable(task_losses='supervised', task_loss_weight=0)
+        log = weighted.train_step(batch(), sgd(weighted))
+    assert log['teacher.loss'] == 0
+
+
+def test_teacher_task_losses_contradictions_are_refused_at_build():
+    with pytest.raises(ValueError, match=r"teacher 'teacher': task_losses='none' computes "
+                       r"no task loss, so task_loss_weight=2 would weight nothing"):
+        trainable(task_losses='none', task_loss_weight=2)
+    with pytest.raises(ValueError, match=r"task_losses='labels': expected one of "
+                       r"\['supervised', 'none'\]"):
+        trainable(task_losses='labels')
+    with pytest.raises(ValueError, match=r"task_losses='none' is for a trainable teacher"):
+        Distiller(student=tiny_classifier(width=8), taps=LOGIT_TAPS, losses=KD,
+                  teacher=dict(model=tiny_classifier(width=16), checkpoint='x.pth',
+                               task_losses='none'))
