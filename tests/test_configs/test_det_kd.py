@@ -25,7 +25,7 @@ CELLS = ['hard+soft', 'hard+mse', 'hard+pdf', 'hard+defeat', 'soft', 'soft+mse',
          'soft+pdf', 'soft+defeat']
 # the other feature losses (CWD, PKD, MGD, FGD): one leaf each on the synthetic pair, not
 # part of the measured grid; no adaptation convs (MGD and FGD own their layers)
-OTHER_CELLS = ['hard+cwd', 'hard+pkd', 'hard+mgd', 'hard+fgd']
+OTHER_CELLS = ['hard+cwd', 'hard+pkd', 'hard+mgd', 'hard+fgd', 'hard+mgd-area']
 
 
 @pytest.fixture(autouse=True)
@@ -741,7 +741,7 @@ def test_other_feature_loss_cells_compute_their_losses(cell, tmp_path):
     distiller.train()
     losses = distiller.loss(torch.randn(2, 3, 64, 64),
                             det_samples([[[8, 8, 40, 40]], []], size=64))
-    name = cell.split('+')[1]
+    name = cell.split('+')[1].split('-')[0]  # hard+mgd-area: MGD's losses, other alpha
     ours = {k: v for k, v in losses.items() if k.startswith(f'loss_{name}')}
     expect = {'cwd': {'loss_cwd'}, 'pkd': {'loss_pkd'},
               'mgd': {f'loss_mgd_p{lvl}' for lvl in range(3, 8)},
