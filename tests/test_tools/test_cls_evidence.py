@@ -485,7 +485,7 @@ def test_bench_distill_takes_a_config_and_times_each_teacher():
             return Teacher()
 
     steps = bd.Steps.__new__(bd.Steps)
-    steps.batch, steps.d = {}, D()
+    steps.batch, steps.d, steps.device = {}, D(), torch.device('cpu')
     steps.fns = dict(teacher=steps.teacher_forward)
     total = steps.timed('teacher')
     assert Teacher.calls == 2 and set(steps.teacher_times) == {'resnet34', 'vgg8'}
