@@ -162,82 +162,139 @@ STAGES = [('setup', 'setup check'), ('teacher', 'teacher (ResNet-34)'),
           ('eval', 'evaluation')]
 
 
-def demo(args, ui):
-    key = 'accuracy/top1'
-    build = ui.build_runner
-    with ui.stage('setup') as stage:
-        import mmcv
-        import mmengine
-        import torch
-        kind = args.data
-        if kind == 'synthetic' and args.labels_per_class == 0:
-            kind = 'synthetic-all-labels'
-        configs = {k: find_config(v) for k, v in CONFIGS[kind].items()}
-        data_root = prepare_data(args.data, args.data_dir, args.shared,
-                                 say=lambda text: ui.say(text.replace('[demo] ', '')))
-        stage.set_summary(f'mmkd {mmkd.__version__}, torch {torch.__version__}, '
-                          f'mmcv {mmcv.__version__}, mmengine {mmengine.__version__}')
-        ui.say(f"mmengine's logs: in each run's folder under {args.work_dir}"
-               + ('' if args.verbose else ' (--verbose streams them here too)'))
-    results, times, confusions = {}, {}, {}
+class _Demo:
+    """What the demo's stages share: the command line, the console (and the runner
+    builder it hooks), the setting's configs and data, and each tested model's
+    results (metrics and parameter count), time and confusion matrix, in table
+    order."""
 
-    def done(stage, name, runner):
+    key = 'accuracy/top1'
+
+    def __init__(self, args, ui):
+        self.args, self.ui, self.build = args, ui, ui.build_runner
+        self.results, self.times, self.confusions = {}, {}, {}
+
+    def setup(self):
+        """Stage ``setup``: the libraries import (their versions are its summary), the
+        setting's three configs are found and its data is generated or extracted;
+        says where mmengine's logs go."""
+        args, ui = self.args, self.ui
+        with ui.stage('setup') as stage:
+            import mmcv
+            import mmengine
+            import torch
+            kind = args.data
+            if kind == 'synthetic' and args.labels_per_class == 0:
+                kind = 'synthetic-all-labels'
+            self.configs = {k: find_config(v) for k, v in CONFIGS[kind].items()}
+            self.data_root = prepare_data(
+                args.data, args.data_dir, args.shared,
+                say=lambda text: ui.say(text.replace('[demo] ', '')))
+            stage.set_summary(f'mmkd {mmkd.__version__}, torch {torch.__version__}, '
+                              f'mmcv {mmcv.__version__}, mmengine {mmengine.__version__}')
+            ui.say(f"mmengine's logs: in each run's folder under {args.work_dir}"
+                   + ('' if args.verbose else ' (--verbose streams them here too)'))
+
+    def done(self, stage, name, runner):
         """The model's test result, its confusion matrix and its line's summary."""
         metrics = runner.test()
-        results[name] = (metrics, count_params(runner.model))
-        confusions[name] = stage.recorder.confusion() if stage.recorder else None
+        self.results[name] = (metrics, count_params(runner.model))
+        self.confusions[name] = stage.recorder.confusion() if stage.recorder else None
         classes = stage.recorder.classes if stage.recorder else None
-        stage.set_summary(f'top-1 {metrics[key]:.2f} %')
+        stage.set_summary(f'top-1 {metrics[self.key]:.2f} %')
         return classes
 
-    t0 = time.time()
-    teacher_dir = osp.join(args.work_dir, 'teacher')
-    with ui.stage('teacher') as stage:
-        if args.teacher_checkpoint:
-            runner = run(configs['teacher'], teacher_dir, data_root, args.epochs,
-                         args.seed, extra=args.cfg_options, train=False, build=build)
-            load_weights_strict(runner.model, args.teacher_checkpoint, 'teacher')
-            teacher_ckpt = args.teacher_checkpoint
-        else:
-            runner = run(configs['teacher'], teacher_dir, data_root, args.epochs,
-                         args.seed, extra=args.cfg_options, build=build)
-            teacher_ckpt = teacher_dir  # its last checkpoint
-        classes = done(stage, 'teacher (ResNet-34)', runner)
-    times['teacher (ResNet-34)'] = time.time() - t0
+    def teacher(self):
+        """Stage ``teacher``: train the teacher (or build it and load
+        ``--teacher-checkpoint``) and test it, timed; returns the checkpoint the
+        distiller reads (the run folder: its last one) and the test classes."""
+        args = self.args
+        t0 = time.time()
+        teacher_dir = osp.join(args.work_dir, 'teacher')
+        with self.ui.stage('teacher') as stage:
+            if args.teacher_checkpoint:
+                runner = run(self.configs['teacher'], teacher_dir, self.data_root,
+                             args.epochs, args.seed, extra=args.cfg_options, train=False,
+                             build=self.build)
+                load_weights_strict(runner.model, args.teacher_checkpoint, 'teacher')
+                teacher_ckpt = args.teacher_checkpoint
+            else:
+                runner = run(self.configs['teacher'], teacher_dir, self.data_root,
+                             args.epochs, args.seed, extra=args.cfg_options,
+                             build=self.build)
+                teacher_ckpt = teacher_dir  # its last checkpoint
+            classes = self.done(stage, 'teacher (ResNet-34)', runner)
+        self.times['teacher (ResNet-34)'] = time.time() - t0
+        return teacher_ckpt, classes
 
-    t0 = time.time()
-    with ui.stage('baseline') as stage:
-        runner = run(configs['baseline'], osp.join(args.work_dir, 'student_baseline'),
-                     data_root, args.epochs, args.seed, extra=args.cfg_options,
-                     build=build, labels_per_class=args.labels_per_class)
-        done(stage, 'student baseline (ResNet-18 w32)', runner)
-    times['student baseline (ResNet-18 w32)'] = time.time() - t0
+    def baseline(self):
+        """Stage ``baseline``: train and test the student alone, timed."""
+        args = self.args
+        t0 = time.time()
+        with self.ui.stage('baseline') as stage:
+            runner = run(self.configs['baseline'],
+                         osp.join(args.work_dir, 'student_baseline'), self.data_root,
+                         args.epochs, args.seed, extra=args.cfg_options, build=self.build,
+                         labels_per_class=args.labels_per_class)
+            self.done(stage, 'student baseline (ResNet-18 w32)', runner)
+        self.times['student baseline (ResNet-18 w32)'] = time.time() - t0
 
-    t0 = time.time()
-    kd_dir = osp.join(args.work_dir, 'student_kd')
-    with ui.stage('kd') as stage:
-        run(configs['kd'], kd_dir, data_root, args.epochs, args.seed,
-            extra={**args.cfg_options, 'model.teacher.checkpoint': teacher_ckpt},
-            build=build, labels_per_class=args.labels_per_class)
-        stage.set_summary('student exported')
-    with ui.stage('eval') as stage:
-        # Evaluate the exported student with a plain mmpretrain runner: no distiller.
-        exported = Config.fromfile(osp.join(kd_dir, 'student', 'student_config.py'))
-        exported.work_dir = osp.join(kd_dir, 'exported_test')
-        exported.merge_from_dict({k: v for k, v in args.cfg_options.items()
-                                  if k.startswith(('test_dataloader', 'val_dataloader'))})
-        runner = build(exported)
-        load_weights_strict(runner.model, osp.join(kd_dir, 'student', 'student.pth'),
-                            'exported student')
-        done(stage, 'student + KD (exported)', runner)
-        times['student + KD (exported)'] = time.time() - t0
-        figure = write_figure(args, ui, results, times, confusions, classes, key)
-        top1 = results['student + KD (exported)'][0][key]
-        stage.set_summary(f'student + KD top-1 {top1:.2f} %'
-                          + ('; figure written' if figure else ''))
+    def distill(self, teacher_ckpt):
+        """Stage ``kd``: train the distilled student from ``teacher_ckpt`` (training
+        exports it); returns its run folder and the time it started (its time runs on
+        through the exported student's test)."""
+        args = self.args
+        t0 = time.time()
+        kd_dir = osp.join(args.work_dir, 'student_kd')
+        with self.ui.stage('kd') as stage:
+            run(self.configs['kd'], kd_dir, self.data_root, args.epochs, args.seed,
+                extra={**args.cfg_options, 'model.teacher.checkpoint': teacher_ckpt},
+                build=self.build, labels_per_class=args.labels_per_class)
+            stage.set_summary('student exported')
+        return kd_dir, t0
+
+    def evaluate(self, kd_dir, t0, classes):
+        """Stage ``eval``: test the exported student with a plain mmpretrain runner (no
+        distiller; the test/val ``--cfg-options`` only), time the KD row from ``t0``,
+        then the figure; returns its path (None when it could not be written)."""
+        args = self.args
+        with self.ui.stage('eval') as stage:
+            # Evaluate the exported student with a plain mmpretrain runner: no distiller.
+            exported = Config.fromfile(osp.join(kd_dir, 'student', 'student_config.py'))
+            exported.work_dir = osp.join(kd_dir, 'exported_test')
+            exported.merge_from_dict({k: v for k, v in args.cfg_options.items()
+                                      if k.startswith(('test_dataloader', 'val_dataloader'))})
+            runner = self.build(exported)
+            load_weights_strict(runner.model, osp.join(kd_dir, 'student', 'student.pth'),
+                                'exported student')
+            self.done(stage, 'student + KD (exported)', runner)
+            self.times['student + KD (exported)'] = time.time() - t0
+            figure = write_figure(args, self.ui, self.results, self.times, self.confusions,
+                                  classes, self.key)
+            top1 = self.results['student + KD (exported)'][0][self.key]
+            stage.set_summary(f'student + KD top-1 {top1:.2f} %'
+                              + ('; figure written' if figure else ''))
+        return figure
+
+
+def demo(args, ui):
+    """The five stages in order (a failing one stops the demo), then the console closed
+    and the final table printed."""
+    d = _Demo(args, ui)
+    d.setup()
+    teacher_ckpt, classes = d.teacher()
+    d.baseline()
+    kd_dir, t0 = d.distill(teacher_ckpt)
+    figure = d.evaluate(kd_dir, t0, classes)
     logs = [(s.title, p) for s in ui.stages.values() for p in s.log_paths]
     ui.close()
+    print_table(args, ui, d.results, d.times, d.key, kd_dir, figure, logs)
 
+
+def print_table(args, ui, results, times, key, kd_dir, figure, logs):
+    """The final table: each model's parameters, top-1, gain over the baseline and
+    time, the KD gain (beside the measured one in the README's setting), the exported
+    student, the figure, every run's mmengine log and the warnings count."""
     base = results['student baseline (ResNet-18 w32)'][0][key]
     print('\n' + '=' * 78)
     print(f'mmkd demo on {args.data} data'

@@ -558,10 +558,10 @@ def make_cache(cfg, work, batch_size):
     return dict(bytes_per_view=meta['bytes'] // batch_size)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    if args._child:
-        return child_memory(args)
+def prepare(args):
+    """Set the torch threads, register mmkd's modules, make the work folder (printed
+    with the pair), write its config and the first training batch there; the pair's
+    spec, the work folder, the config and the batch size."""
     import torch
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -574,8 +574,14 @@ def main(argv=None):
     cfg.dump(osp.join(work, 'config.py'))
     batch = first_batch(cfg)
     torch.save(batch, osp.join(work, 'batch.pth'))
-    bs = len(batch['data_samples'])
+    return spec, work, cfg, len(batch['data_samples'])
 
+
+def measured_kinds(args, spec, cfg, work, bs):
+    """The kinds to time, in round order: student, teacher, kd, then kd_cached (its
+    teacher cache written now, unless ``--no-cache``), razor (``--razor`` on a pair
+    MMRazor can express; said so otherwise) and the teacher variants. Returns the
+    kinds, the cache's info (None without) and MMRazor's path (None without)."""
     kinds = ['student', 'teacher', 'kd']
     cache_info = None
     if not args.no_cache:
@@ -589,9 +595,17 @@ def main(argv=None):
         print(f'MMRazor: not measured for {args.pair or spec["title"]} (classification '
               f'pairs only: its single-input distiller cannot express this pair\'s taps and losses '
               f'without new MMRazor code)')
-
     if args.teacher_variants:
         kinds += ['teacher[bf16]', 'teacher[cl]', 'teacher[bf16+cl]']
+    return kinds, cache_info, razor_path
+
+
+def time_rounds(args, cfg, work, kinds, razor_path):
+    """Time every kind once a round, ``--warmup`` unmeasured rounds then ``--repeats``
+    measured ones, each round's times printed; each teacher's own forward is kept from
+    the measured teacher steps. Returns the measured times by kind, each teacher's,
+    and the frozen teachers' weight bytes; the steps' models are freed on return,
+    before the memory is measured."""
     steps = Steps(cfg, work, kinds, razor_path, args.device)
     times, last, each = {k: [] for k in kinds}, {}, {}
     for r in range(args.warmup + args.repeats):
@@ -606,13 +620,18 @@ def main(argv=None):
         print(f'round {r + 1}/{args.warmup + args.repeats}'
               f'{" (warm-up)" if r < args.warmup else ""}: '
               + '  '.join(f'{k} {last[k]:.3f}s' for k in kinds), flush=True)
-    med = {k: statistics.median(v) for k, v in times.items()}
     teacher_bytes = sum(t.numel() * t.element_size() for name in
                         steps.d.frozen_teacher_names
                         for t in steps.d.teachers[name].state_dict().values())
-    del steps
+    return times, each, teacher_bytes
 
-    results = dict(
+
+def base_results(args, spec, bs, times, each, teacher_bytes):
+    """The results' pair, settings, machine, command and times (medians, every
+    round's, each teacher's median) and the teacher weight bytes."""
+    import torch
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return dict(
         pair=args.pair or spec['title'], config=spec['config'], title=spec['title'],
         batch_size=bs, repeats=args.repeats,
         warmup=args.warmup, threads=torch.get_num_threads(),
@@ -626,6 +645,13 @@ def main(argv=None):
         seconds=dict(median=med, all=times,
                      teacher_each={n: statistics.median(v) for n, v in each.items()}),
         teacher_weight_bytes=teacher_bytes)
+
+
+def add_ratios(results, cache_info):
+    """``results['ratios']``: KD / student beside its floor r* (the teachers' forwards
+    summed; each teacher's own floor too), the cached step's and MMRazor's ratios when
+    measured (with the cache's info) and each teacher variant's over the fp32 one."""
+    med = results['seconds']['median']
     r_star = 1 + med['teacher'] / med['student']  # the teachers' forwards summed
     ratio = med['kd'] / med['student']
     results['ratios'] = dict(
@@ -639,26 +665,39 @@ def main(argv=None):
         results['ratios']['razor_over_student'] = med['razor'] / med['student']
         results['ratios']['razor_overhead_over_floor'] = \
             med['razor'] / med['student'] / r_star - 1
-
     variants = {k: med[k] / med['teacher'] for k in med if k.startswith('teacher[')}
     if variants:
         results['ratios']['teacher_variant_over_fp32'] = variants
-    if not args.no_memory:
-        state = osp.join(work, 'state.json')
-        json.dump(dict(work=work, razor=razor_path), open(state, 'w'))
-        mem = measure_memory(args, state, [k for k in kinds if '[' not in k])
-        results['memory'] = mem
-        ok = all('peak_bytes' in mem.get(k, {}) for k in ('student', 'kd'))
-        if ok:
-            bound = mem['student']['peak_bytes'] + teacher_bytes
-            results['memory_ratio'] = dict(
-                kd_over_student_plus_teacher=mem['kd']['peak_bytes'] / bound)
-    if not args.no_loader:
-        results['loader'] = measure_loader(cfg, args.loader_batches)
-        results['loader']['kd_step_images_per_s'] = bs / med['kd']
-        results['loader']['loader_over_kd_step'] = \
-            results['loader']['images_per_s'] / (bs / med['kd'])
 
+
+def add_memory(args, results, work, razor_path, kinds):
+    """``results['memory']``: each kind's peak (not the teacher variants) in its own
+    subprocess, told the work folder and MMRazor's path by ``state.json``; and the
+    ratio of KD's peak to the student's plus the teacher weights when both ran."""
+    state = osp.join(work, 'state.json')
+    json.dump(dict(work=work, razor=razor_path), open(state, 'w'))
+    mem = measure_memory(args, state, [k for k in kinds if '[' not in k])
+    results['memory'] = mem
+    ok = all('peak_bytes' in mem.get(k, {}) for k in ('student', 'kd'))
+    if ok:
+        bound = mem['student']['peak_bytes'] + results['teacher_weight_bytes']
+        results['memory_ratio'] = dict(
+            kd_over_student_plus_teacher=mem['kd']['peak_bytes'] / bound)
+
+
+def add_loader(args, results, cfg):
+    """``results['loader']``: the training dataloader's images/s beside the KD step's
+    and their ratio."""
+    bs, med = results['batch_size'], results['seconds']['median']
+    results['loader'] = measure_loader(cfg, args.loader_batches)
+    results['loader']['kd_step_images_per_s'] = bs / med['kd']
+    results['loader']['loader_over_kd_step'] = \
+        results['loader']['images_per_s'] / (bs / med['kd'])
+
+
+def finish(args, results, work):
+    """Print the report, write ``--json`` (said so) and remove the work folder unless
+    ``--keep-work``."""
     report(results)
     if args.json:
         os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
@@ -667,6 +706,28 @@ def main(argv=None):
         print(f'wrote {args.json}')
     if not args.keep_work:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv=None):
+    """Measure the pair (a memory child's own step with ``--_child``); return the
+    results.
+
+    Prepare the work folder and batch, choose the kinds, time them in rounds, then
+    the results: times and ratios, peak memory and the loader (unless skipped), the
+    report and the JSON."""
+    args = parse_args(argv)
+    if args._child:
+        return child_memory(args)
+    spec, work, cfg, bs = prepare(args)
+    kinds, cache_info, razor_path = measured_kinds(args, spec, cfg, work, bs)
+    times, each, teacher_bytes = time_rounds(args, cfg, work, kinds, razor_path)
+    results = base_results(args, spec, bs, times, each, teacher_bytes)
+    add_ratios(results, cache_info)
+    if not args.no_memory:
+        add_memory(args, results, work, razor_path, kinds)
+    if not args.no_loader:
+        add_loader(args, results, cfg)
+    finish(args, results, work)
     return results
 
 

@@ -1324,103 +1324,153 @@ def parse_args(argv=None):
     return args
 
 
-def setup(args):
-    """The table, its scale (with the command line's changes), data, folds, rows."""
-    table = TABLES[args.table]
+def _scale(args, table):
+    """The table's CPU (or ``--full``) scale with the command line's changes."""
     scale = dict(table['full' if args.full else 'cpu'])
     for k in ('size', 'looks', 'sar_cell', 'arch', 'num_train', 'num_test', 'iters',
               'teacher_iters', 'epochs', 'teacher_epochs'):
         if getattr(args, k) is not None:
             scale[k] = getattr(args, k)
-    ctx = dict(args=args, table=table, scale=scale,
-               fold_options=lambda config, fold: {})
-    if table['track'] == 'seg':
-        if args.full:
-            ctx['data_root'] = osp.abspath(args.data_root or osp.join(
-                REPO, 'data', 'spacenet6_512'))
-            ctx['scale_text'] = (f'SpaceNet 6 (`{osp.relpath(ctx["data_root"], REPO)}`), '
-                                 f'EfficientNet-B3, {scale["teacher_epochs"]} teacher / '
-                                 f'{scale["epochs"]} student epochs (SGD, the authors\')')
-        else:
-            cell = scale.get('sar_cell', 1)
-            ctx['data_root'] = osp.abspath(args.data_root or osp.join(
-                REPO, 'data', f'synthetic_buildings_{scale["size"]}px_looks'
-                f'{scale["looks"]:g}' + (f'_cell{cell}' if cell != 1 else '') +
-                f'_{scale["num_train"]}-{scale["num_test"]}'))
-            sar = f'SAR {scale["looks"]:g} look' + (
-                f', SAR resolution cell {cell} × {cell} optical pixels' if cell != 1 else '')
-            ctx['scale_text'] = (
-                f'synthetic buildings at {scale["size"]} px ({sar}), '
-                f'{scale["num_train"]} training / {scale["num_test"]} test scenes, '
-                f'EfficientNet-{scale["arch"].upper()}, batch {scale["batch"]}, teacher '
-                f'{scale["teacher_iters"]} / students {scale["iters"]} iterations, '
-                f'seeds {" ".join(map(str, args.seeds))}')
-        ctx['folds'] = [None]
-        ctx['n_train'] = scale.get('num_train')
-        ctx['dataset'] = 'spacenet6' if args.full else 'synthetic'
+    return scale
+
+
+def _seg_data(ctx):
+    """The segmentation track's data root and scale text (SpaceNet 6 with ``--full``,
+    else the synthetic buildings at the scale), one fold and the dataset's name."""
+    args, scale = ctx['args'], ctx['scale']
+    if args.full:
+        ctx['data_root'] = osp.abspath(args.data_root or osp.join(
+            REPO, 'data', 'spacenet6_512'))
+        ctx['scale_text'] = (f'SpaceNet 6 (`{osp.relpath(ctx["data_root"], REPO)}`), '
+                             f'EfficientNet-B3, {scale["teacher_epochs"]} teacher / '
+                             f'{scale["epochs"]} student epochs (SGD, the authors\')')
     else:
-        dataset = (args.dataset or scale['dataset']) if args.full else 'synthetic'
-        if args.full and dataset not in DET_FULL:
-            sys.exit(f'--dataset {dataset}: one of {sorted(DET_FULL)}')
-        if not args.full and args.dataset:
-            sys.exit('--dataset goes with --full (the CPU scale is the synthetic data)')
-        ctx['dataset'] = 'vedai' if dataset.startswith('vedai') else dataset
-        ctx['n_train'] = scale.get('num_train')
-        if ctx['dataset'] == 'synthetic':
-            style = scale.get('style', 'aerial')
-            name = 'synthetic_det' + ('' if style == 'aerial' else f'_{style}')
-            ctx['data_root'] = osp.abspath(args.data_root or osp.join(
-                REPO, 'data', f'{name}_{scale["size"]}px_{scale["num_train"]}-'
-                f'{scale["num_test"]}'))
-            ctx['folds'] = [None]
-            per_epoch = math.ceil(scale['num_train'] / scale['batch'])
-            scenes = '' if style == 'aerial' else f' ({style} scenes: {STYLE_TEXT[style]})'
-            ctx['scale_text'] = (
-                f'synthetic detection{scenes} at {scale["size"]} px, {scale["num_train"]} training'
-                f' / {scale["num_test"]} test scenes, batch {scale["batch"]}, teacher '
-                f'{scale["teacher_epochs"]} epochs ({scale["teacher_epochs"] * per_epoch} '
-                f'iterations) / students {scale["epochs"]} epochs '
-                f'({scale["epochs"] * per_epoch} iterations), seeds '
-                f'{" ".join(map(str, args.seeds))}')
-        else:
-            info = DET_FULL[dataset]
-            ctx['folds'] = args.folds or info['default_folds']
-            scale['size'] = info['res']
-            if ctx['dataset'] == 'vedai':
-                if args.data_root:
-                    sys.exit('--full --dataset vedai*: the vedai/ configs read data/VEDAI')
-                ctx['data_root'] = osp.join(REPO, 'data', 'VEDAI')
-                ctx['fold_options'] = lambda config, fold: vedai_fold_options(
-                    common.load_config(config), fold, info['res'])
-            else:
-                ctx['data_root'] = osp.abspath(args.data_root or osp.join(
-                    REPO, 'data', 'xView', 'coco_chips_512'))
-            ctx['scale_text'] = (f'{dataset}, folds {ctx["folds"]}, '
-                                 f'{scale["teacher_epochs"]} / {scale["epochs"]} epochs')
-    # rows: the baseline first, then the named (or the default) ones in table order
+        cell = scale.get('sar_cell', 1)
+        ctx['data_root'] = osp.abspath(args.data_root or osp.join(
+            REPO, 'data', f'synthetic_buildings_{scale["size"]}px_looks'
+            f'{scale["looks"]:g}' + (f'_cell{cell}' if cell != 1 else '') +
+            f'_{scale["num_train"]}-{scale["num_test"]}'))
+        sar = f'SAR {scale["looks"]:g} look' + (
+            f', SAR resolution cell {cell} × {cell} optical pixels' if cell != 1 else '')
+        ctx['scale_text'] = (
+            f'synthetic buildings at {scale["size"]} px ({sar}), '
+            f'{scale["num_train"]} training / {scale["num_test"]} test scenes, '
+            f'EfficientNet-{scale["arch"].upper()}, batch {scale["batch"]}, teacher '
+            f'{scale["teacher_iters"]} / students {scale["iters"]} iterations, '
+            f'seeds {" ".join(map(str, args.seeds))}')
+    ctx['folds'] = [None]
+    ctx['n_train'] = scale.get('num_train')
+    ctx['dataset'] = 'spacenet6' if args.full else 'synthetic'
+
+
+def _det_synthetic_data(ctx):
+    """The detection track's synthetic data: its root (by scene style, size and
+    counts), one fold and the scale text (epochs and their iterations)."""
+    args, scale = ctx['args'], ctx['scale']
+    style = scale.get('style', 'aerial')
+    name = 'synthetic_det' + ('' if style == 'aerial' else f'_{style}')
+    ctx['data_root'] = osp.abspath(args.data_root or osp.join(
+        REPO, 'data', f'{name}_{scale["size"]}px_{scale["num_train"]}-'
+        f'{scale["num_test"]}'))
+    ctx['folds'] = [None]
+    per_epoch = math.ceil(scale['num_train'] / scale['batch'])
+    scenes = '' if style == 'aerial' else f' ({style} scenes: {STYLE_TEXT[style]})'
+    ctx['scale_text'] = (
+        f'synthetic detection{scenes} at {scale["size"]} px, {scale["num_train"]} training'
+        f' / {scale["num_test"]} test scenes, batch {scale["batch"]}, teacher '
+        f'{scale["teacher_epochs"]} epochs ({scale["teacher_epochs"] * per_epoch} '
+        f'iterations) / students {scale["epochs"]} epochs '
+        f'({scale["epochs"] * per_epoch} iterations), seeds '
+        f'{" ".join(map(str, args.seeds))}')
+
+
+def _det_full_data(ctx, dataset):
+    """The detection track's ``--full`` data (``dataset`` of DET_FULL): its folds, the
+    scale's image size, the data root (data/VEDAI, which ``--data-root`` cannot move,
+    with VEDAI's per-fold config options; else xView's chips) and the scale text."""
+    args, scale = ctx['args'], ctx['scale']
+    info = DET_FULL[dataset]
+    ctx['folds'] = args.folds or info['default_folds']
+    scale['size'] = info['res']
+    if ctx['dataset'] == 'vedai':
+        if args.data_root:
+            sys.exit('--full --dataset vedai*: the vedai/ configs read data/VEDAI')
+        ctx['data_root'] = osp.join(REPO, 'data', 'VEDAI')
+        ctx['fold_options'] = lambda config, fold: vedai_fold_options(
+            common.load_config(config), fold, info['res'])
+    else:
+        ctx['data_root'] = osp.abspath(args.data_root or osp.join(
+            REPO, 'data', 'xView', 'coco_chips_512'))
+    ctx['scale_text'] = (f'{dataset}, folds {ctx["folds"]}, '
+                         f'{scale["teacher_epochs"]} / {scale["epochs"]} epochs')
+
+
+def _det_data(ctx):
+    """The detection track's dataset (``--dataset`` only with ``--full``, one of
+    DET_FULL; the synthetic scenes otherwise), its training count, then its data."""
+    args, scale = ctx['args'], ctx['scale']
+    dataset = (args.dataset or scale['dataset']) if args.full else 'synthetic'
+    if args.full and dataset not in DET_FULL:
+        sys.exit(f'--dataset {dataset}: one of {sorted(DET_FULL)}')
+    if not args.full and args.dataset:
+        sys.exit('--dataset goes with --full (the CPU scale is the synthetic data)')
+    ctx['dataset'] = 'vedai' if dataset.startswith('vedai') else dataset
+    ctx['n_train'] = scale.get('num_train')
+    if ctx['dataset'] == 'synthetic':
+        _det_synthetic_data(ctx)
+    else:
+        _det_full_data(ctx, dataset)
+
+
+def _entries(args, table):
+    """The rows to run: the baseline first, then the ``--methods`` (each must be one
+    of the table's) or the default ones (the optional too with ``--extra``), in table
+    order."""
     rows = table['rows']
     if args.methods:
         known = {e['key'] for e in rows}
         unknown = set(args.methods) - known
         if unknown:
             sys.exit(f'unknown methods {sorted(unknown)}; the table has {sorted(known)}')
-        entries = [e for e in rows if e is rows[0] or e['key'] in args.methods]
-    else:
-        entries = [e for e in rows if e is rows[0] or args.extra or not e['optional']]
-    if args.full and ctx['dataset'] == 'vedai':
-        entries = [dict(e, config=full_config(table, e)) for e in entries]
-        teacher = dict(table['teacher'], config=full_config(table, table['teacher']))
-        ctx['table'] = table = dict(table, teacher=teacher)
-    ctx['entries'] = entries
+        return [e for e in rows if e is rows[0] or e['key'] in args.methods]
+    return [e for e in rows if e is rows[0] or args.extra or not e['optional']]
+
+
+def _teacher_paths(ctx):
+    """``teacher_dir(fold)``, the teacher's run folder, and ``teacher_file(fold)``, its
+    last checkpoint (the iteration one of the CPU segmentation scale, else the epoch
+    one)."""
+    args, scale, track = ctx['args'], ctx['scale'], ctx['table']['track']
     ctx['teacher_dir'] = lambda fold: osp.join(args.work_dir, run_name('teacher', 0, fold))
 
     def teacher_file(fold):
-        if table['track'] == 'seg' and not args.full:
+        if track == 'seg' and not args.full:
             name = f'iter_{scale["teacher_iters"]}.pth'
         else:
             name = f'epoch_{scale["teacher_epochs"]}.pth'
         return osp.join(ctx['teacher_dir'](fold), name)
     ctx['teacher_file'] = teacher_file
+
+
+def setup(args):
+    """The table, its scale (with the command line's changes), data, folds, rows.
+
+    The scale, then the track's data (root, folds, scale text), the rows (with the
+    ``--full`` VEDAI configs, the teacher's too) and the teacher's paths."""
+    table = TABLES[args.table]
+    ctx = dict(args=args, table=table, scale=_scale(args, table),
+               fold_options=lambda config, fold: {})
+    if table['track'] == 'seg':
+        _seg_data(ctx)
+    else:
+        _det_data(ctx)
+    entries = _entries(args, table)
+    if args.full and ctx['dataset'] == 'vedai':
+        entries = [dict(e, config=full_config(table, e)) for e in entries]
+        teacher = dict(table['teacher'], config=full_config(table, table['teacher']))
+        ctx['table'] = dict(table, teacher=teacher)
+    ctx['entries'] = entries
+    _teacher_paths(ctx)
     return ctx
 
 

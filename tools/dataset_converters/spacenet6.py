@@ -103,99 +103,157 @@ def _starts(length: int, tile: int, stride: int) -> List[int]:
     return starts
 
 
-def convert(aoi: str, out: str, tile_size: Optional[int] = 512,
-            stride: Optional[int] = None, rotate: bool = True, rotate_when: int = 1,
-            val_fraction: float = 0.2, split_by: str = 'easting', seed: int = 0,
-            max_nodata: float = 0.5, on_unpaired: str = 'error', labels: bool = True,
-            sar_folder: str = 'SAR-Intensity', optical_folder: Optional[str] = 'PS-RGB',
-            sar_bands: int = 4, optical_bands: int = 3,
-            buildings_csv: Optional[str] = None) -> Dict[str, List[str]]:
-    """Convert one AOI folder; returns ``split -> [crop ids]``."""
-    from affine import Affine
+def _buildings_csv(aoi: str) -> str:
+    """The one ``SummaryData/*_Buildings.csv`` of ``aoi``; none or several is an error."""
+    summary = osp.join(aoi, 'SummaryData')
+    found = sorted(f for f in os.listdir(summary) if f.endswith('_Buildings.csv')) \
+        if osp.isdir(summary) else []
+    if len(found) != 1:
+        raise ConversionError(f'expected one SummaryData/*_Buildings.csv in {aoi}, '
+                              f'found {found} (give --buildings-csv, or '
+                              f'--no-labels for test data)')
+    return osp.join(summary, found[0])
+
+
+def _read_inputs(aoi: str, opts: dict) -> dict:
+    """Scan the SAR folder (no tile is an error) and the optical one, read the building
+    footprints (when labelled) and the strips' look directions (when rotating): the
+    tile paths by ImageId, the footprints, the CSV and orientation file paths and the
+    orientation flags by strip."""
+    # imported first, as before: a missing package fails before any file is read
+    from affine import Affine  # noqa: F401
 
     from mmkd.datasets.paired_seg_dataset import read_footprint_csv, read_sar_orientations
-    from mmkd.datasets.transforms.seg_loading import rasterize_footprints
+    from mmkd.datasets.transforms.seg_loading import rasterize_footprints  # noqa: F401
 
-    sar_files = _scan(osp.join(aoi, sar_folder))
+    sar_dir = osp.join(aoi, opts['sar_folder'])
+    sar_files = _scan(sar_dir)
     if not sar_files:
         raise ConversionError(f'no SpaceNet 6 SAR tiles (*_<strip>_<strip>_tile_<n>.tif) '
-                              f'in {osp.join(aoi, sar_folder)}')
+                              f'in {sar_dir}')
+    optical_folder = opts['optical_folder']
     opt_files = _scan(osp.join(aoi, optical_folder)) if optical_folder else {}
     footprints = {}
-    if labels:
+    buildings_csv = opts['buildings_csv']
+    if opts['labels']:
         if buildings_csv is None:
-            summary = osp.join(aoi, 'SummaryData')
-            found = sorted(f for f in os.listdir(summary) if f.endswith('_Buildings.csv')) \
-                if osp.isdir(summary) else []
-            if len(found) != 1:
-                raise ConversionError(f'expected one SummaryData/*_Buildings.csv in {aoi}, '
-                                      f'found {found} (give --buildings-csv, or '
-                                      f'--no-labels for test data)')
-            buildings_csv = osp.join(summary, found[0])
+            buildings_csv = _buildings_csv(aoi)
         footprints = read_footprint_csv(buildings_csv)
     orient_path = osp.join(aoi, 'SummaryData', 'SAR_orientations.txt')
-    orientations = read_sar_orientations(orient_path) if rotate else {}
+    orientations = read_sar_orientations(orient_path) if opts['rotate'] else {}
+    return dict(sar_files=sar_files, opt_files=opt_files, footprints=footprints,
+                buildings_csv=buildings_csv, orient_path=orient_path,
+                orientations=orientations)
 
+
+def _make_dirs(out: str, opts: dict) -> None:
+    """``OUT_DIR/{sar,optical,masks,splits}``, without ``optical`` for SAR only and
+    ``masks`` for unlabelled input."""
     for d in ('sar', 'optical', 'masks', 'splits'):
-        if d == 'optical' and not optical_folder or d == 'masks' and not labels:
+        if d == 'optical' and not opts['optical_folder'] or \
+                d == 'masks' and not opts['labels']:
             continue
         os.makedirs(osp.join(out, d), exist_ok=True)
-    records = []
-    skipped = 0
-    for image_id, sar_path in sar_files.items():
-        if optical_folder and image_id not in opt_files:
-            if on_unpaired == 'error':
-                raise ConversionError(f'{sar_path} has no PS-RGB partner in '
-                                      f'{osp.join(aoi, optical_folder)} (use '
-                                      f'--on-unpaired skip to drop such tiles)')
-            skipped += 1
-            continue
-        if labels and image_id not in footprints:
-            raise ConversionError(f'{buildings_csv} has no row for {image_id} (tiles '
-                                  f'without buildings are listed with POLYGON EMPTY)')
-        sar, transform, crs = _read(sar_path, sar_bands, 'SAR-Intensity')
-        h, w = sar.shape[1:]
-        opt = None
-        if optical_folder:
-            o, ot, oc = _read(opt_files[image_id], optical_bands, 'PS-RGB')
-            opt = align_to(o, ot, oc, (h, w), transform, crs, opt_files[image_id])
-        mask = rasterize_footprints(footprints[image_id], (h, w)) if labels else None
-        flag = None
-        if rotate:
-            strip = '_'.join(image_id.split('_')[:2])
-            if strip not in orientations:
-                raise ConversionError(f'{orient_path}: no look direction for strip {strip}')
-            flag = orientations[strip]
-        rotated = rotate and flag == rotate_when
-        if rotated:
-            sar = sar[:, ::-1, ::-1]
-            opt = opt[:, ::-1, ::-1] if opt is not None else None
-            mask = mask[::-1, ::-1] if mask is not None else None
-            transform = transform * Affine.translation(w, h) * Affine.scale(-1, -1)
-        t = tile_size or max(h, w)
-        s = stride or t
-        for r in _starts(h, t, s):
-            for c in _starts(w, t, s):
-                crop = np.ascontiguousarray(sar[:, r:r + t, c:c + t])
-                if (crop == 0).all(0).mean() > max_nodata:
-                    continue
-                cid = f'{image_id}_r{r}_c{c}' if (t < h or t < w) else image_id
-                ct = transform * Affine.translation(c, r)
-                _write_tif(osp.join(out, 'sar', cid + '.tif'), crop, ct, crs, nodata=0.0)
-                if opt is not None:
-                    _write_tif(osp.join(out, 'optical', cid + '.tif'),
-                               np.ascontiguousarray(opt[:, r:r + t, c:c + t]), ct, crs)
-                if mask is not None:
-                    import cv2
-                    cv2.imwrite(osp.join(out, 'masks', cid + '.png'),
-                                np.ascontiguousarray(mask[r:r + t, c:c + t]))
-                easting = (ct * (crop.shape[2] / 2, crop.shape[1] / 2))[0]
-                records.append(dict(id=cid, image_id=image_id, row=r, col=c,
-                                    orientation=flag, rotated=rotated, easting=easting))
-    if not records:
-        raise ConversionError(f'no crop written from {aoi} (all tiles unpaired or more '
-                              f'than {max_nodata:.0%} nodata)')
-    splits = _split(records, val_fraction, split_by, seed, labels)
+
+
+def _is_paired(image_id: str, sar_path: str, aoi: str, inputs: dict,
+               opts: dict) -> bool:
+    """Whether the SAR tile ``image_id`` is converted: False for one without an optical
+    partner under ``on_unpaired='skip'``; an error for one without a partner under
+    ``'error'`` and, when labelled, for one without a row in the footprint CSV."""
+    optical_folder = opts['optical_folder']
+    if optical_folder and image_id not in inputs['opt_files']:
+        if opts['on_unpaired'] == 'error':
+            raise ConversionError(f'{sar_path} has no PS-RGB partner in '
+                                  f'{osp.join(aoi, optical_folder)} (use '
+                                  f'--on-unpaired skip to drop such tiles)')
+        return False
+    if opts['labels'] and image_id not in inputs['footprints']:
+        raise ConversionError(f'{inputs["buildings_csv"]} has no row for {image_id} '
+                              f'(tiles without buildings are listed with POLYGON EMPTY)')
+    return True
+
+
+def _read_tile(image_id: str, sar_path: str, inputs: dict, opts: dict) -> dict:
+    """One tile's SAR bands and georeference, its optical bands on the SAR grid (None
+    for SAR only) and its building mask (None unlabelled); each band count checked."""
+    from mmkd.datasets.transforms.seg_loading import rasterize_footprints
+    sar, transform, crs = _read(sar_path, opts['sar_bands'], 'SAR-Intensity')
+    h, w = sar.shape[1:]
+    opt = None
+    if opts['optical_folder']:
+        opt_path = inputs['opt_files'][image_id]
+        o, ot, oc = _read(opt_path, opts['optical_bands'], 'PS-RGB')
+        opt = align_to(o, ot, oc, (h, w), transform, crs, opt_path)
+    mask = rasterize_footprints(inputs['footprints'][image_id], (h, w)) \
+        if opts['labels'] else None
+    return dict(sar=sar, transform=transform, crs=crs, opt=opt, mask=mask, h=h, w=w)
+
+
+def _orient(image_id: str, tile: dict, inputs: dict, opts: dict) -> None:
+    """Set the tile's look direction ``flag`` (None without rotation; a strip missing
+    from the orientation file is an error) and ``rotated``; a rotated tile's SAR,
+    optical and mask are turned by 180 degrees and its georeference updated."""
+    from affine import Affine
+    flag = None
+    if opts['rotate']:
+        strip = '_'.join(image_id.split('_')[:2])
+        if strip not in inputs['orientations']:
+            raise ConversionError(f'{inputs["orient_path"]}: no look direction for '
+                                  f'strip {strip}')
+        flag = inputs['orientations'][strip]
+    rotated = opts['rotate'] and flag == opts['rotate_when']
+    if rotated:
+        opt, mask = tile['opt'], tile['mask']
+        tile['sar'] = tile['sar'][:, ::-1, ::-1]
+        tile['opt'] = opt[:, ::-1, ::-1] if opt is not None else None
+        tile['mask'] = mask[::-1, ::-1] if mask is not None else None
+        tile['transform'] = tile['transform'] * Affine.translation(tile['w'], tile['h']) \
+            * Affine.scale(-1, -1)
+    tile['flag'], tile['rotated'] = flag, rotated
+
+
+def _write_crop(out: str, cid: str, crop: np.ndarray, tile: dict, r: int, c: int,
+                t: int, ct) -> None:
+    """Write crop ``cid`` (rows ``r``, columns ``c``, ``t`` px, georeference ``ct``):
+    its SAR and optical GeoTIFFs and its mask PNG (those the tile has)."""
+    crs, opt, mask = tile['crs'], tile['opt'], tile['mask']
+    _write_tif(osp.join(out, 'sar', cid + '.tif'), crop, ct, crs, nodata=0.0)
+    if opt is not None:
+        _write_tif(osp.join(out, 'optical', cid + '.tif'),
+                   np.ascontiguousarray(opt[:, r:r + t, c:c + t]), ct, crs)
+    if mask is not None:
+        import cv2
+        cv2.imwrite(osp.join(out, 'masks', cid + '.png'),
+                    np.ascontiguousarray(mask[r:r + t, c:c + t]))
+
+
+def _write_crops(out: str, image_id: str, tile: dict, opts: dict,
+                 records: List[dict]) -> None:
+    """Cut the tile into ``tile_size`` crops every ``stride`` px (the whole tile
+    without a size), write those with at most ``max_nodata`` SAR nodata and append
+    each one's record (id, window, orientation, easting of its centre)."""
+    from affine import Affine
+    sar, transform, h, w = tile['sar'], tile['transform'], tile['h'], tile['w']
+    t = opts['tile_size'] or max(h, w)
+    s = opts['stride'] or t
+    for r in _starts(h, t, s):
+        for c in _starts(w, t, s):
+            crop = np.ascontiguousarray(sar[:, r:r + t, c:c + t])
+            if (crop == 0).all(0).mean() > opts['max_nodata']:
+                continue
+            cid = f'{image_id}_r{r}_c{c}' if (t < h or t < w) else image_id
+            ct = transform * Affine.translation(c, r)
+            _write_crop(out, cid, crop, tile, r, c, t, ct)
+            easting = (ct * (crop.shape[2] / 2, crop.shape[1] / 2))[0]
+            records.append(dict(id=cid, image_id=image_id, row=r, col=c,
+                                orientation=tile['flag'], rotated=tile['rotated'],
+                                easting=easting))
+
+
+def _write_index(out: str, records: List[dict], splits: Dict[str, List[str]]) -> None:
+    """``splits/<split>.txt`` (one crop id a line) and ``tiles.csv`` (each crop's id,
+    source ImageId, window, orientation, rotation and split)."""
     for name, ids in splits.items():
         with open(osp.join(out, 'splits', f'{name}.txt'), 'w') as f:
             f.write('\n'.join(ids) + '\n')
@@ -206,6 +264,42 @@ def convert(aoi: str, out: str, tile_size: Optional[int] = 512,
         for rec in records:
             wr.writerow([rec['id'], rec['image_id'], rec['row'], rec['col'],
                          rec['orientation'], int(rec['rotated']), which[rec['id']]])
+
+
+def convert(aoi: str, out: str, tile_size: Optional[int] = 512,
+            stride: Optional[int] = None, rotate: bool = True, rotate_when: int = 1,
+            val_fraction: float = 0.2, split_by: str = 'easting', seed: int = 0,
+            max_nodata: float = 0.5, on_unpaired: str = 'error', labels: bool = True,
+            sar_folder: str = 'SAR-Intensity', optical_folder: Optional[str] = 'PS-RGB',
+            sar_bands: int = 4, optical_bands: int = 3,
+            buildings_csv: Optional[str] = None) -> Dict[str, List[str]]:
+    """Convert one AOI folder; returns ``split -> [crop ids]``.
+
+    Read the inputs, make the output folders, then per SAR tile (in name order): check
+    its pairing, read and align it, orient it and write its crops; a tile's error
+    stops the conversion after the earlier tiles' crops were written. Last the splits
+    and ``tiles.csv``, and how many unpaired tiles were skipped."""
+    opts = dict(tile_size=tile_size, stride=stride, rotate=rotate,
+                rotate_when=rotate_when, max_nodata=max_nodata, on_unpaired=on_unpaired,
+                labels=labels, sar_folder=sar_folder, optical_folder=optical_folder,
+                sar_bands=sar_bands, optical_bands=optical_bands,
+                buildings_csv=buildings_csv)
+    inputs = _read_inputs(aoi, opts)
+    _make_dirs(out, opts)
+    records: List[dict] = []
+    skipped = 0
+    for image_id, sar_path in inputs['sar_files'].items():
+        if not _is_paired(image_id, sar_path, aoi, inputs, opts):
+            skipped += 1
+            continue
+        tile = _read_tile(image_id, sar_path, inputs, opts)
+        _orient(image_id, tile, inputs, opts)
+        _write_crops(out, image_id, tile, opts, records)
+    if not records:
+        raise ConversionError(f'no crop written from {aoi} (all tiles unpaired or more '
+                              f'than {max_nodata:.0%} nodata)')
+    splits = _split(records, val_fraction, split_by, seed, labels)
+    _write_index(out, records, splits)
     if skipped:
         print(f'skipped {skipped} SAR tiles without an optical partner')
     return splits

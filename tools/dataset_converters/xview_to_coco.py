@@ -165,22 +165,19 @@ def chip_boxes(boxes: Sequence[Tuple[int, List[float]]], x0: int, y0: int, w: in
     return out
 
 
-def convert(root: str, out_dir: Optional[str] = None,
-            geojson: str = 'xView_train.geojson', images: str = 'train_images',
-            chip_size: int = 512, overlap: int = 64, min_visible: float = 0.5,
-            keep_empty: bool = False, folds: int = 1, val_fraction: float = 0.1,
-            seed: int = 0) -> dict:
-    """Tile every labelled scene and write the COCO files; return what was done."""
-    import cv2
+def check_options(chip_size: int, overlap: int, min_visible: float) -> None:
+    """An overlap outside ``[0, chip_size)`` or a ``min_visible`` outside ``(0, 1]`` is
+    an error."""
     if not 0 <= overlap < chip_size:
         raise ValueError(f'overlap must be in [0, chip_size={chip_size}), got {overlap}')
     if not 0 < min_visible <= 1:
         raise ValueError(f'min_visible must be in (0, 1], got {min_visible}')
-    out_dir = out_dir or osp.join(root, f'coco_chips_{chip_size}')
-    counts: Counter = Counter()
-    boxes = read_geojson(osp.join(root, geojson), counts)
-    img_dir = osp.join(root, images)
-    os.makedirs(osp.join(out_dir, 'images'), exist_ok=True)
+
+
+def labelled_scenes(boxes: Dict[str, list], img_dir: str, geojson: str,
+                    counts: Counter) -> List[str]:
+    """The labelled scenes whose image is in ``img_dir``, shortest name first then in
+    name order; the others are counted, none found is an error."""
     scenes = []
     for scene in sorted(boxes, key=lambda s: (len(s), s)):
         path = osp.join(img_dir, scene)
@@ -191,74 +188,126 @@ def convert(root: str, out_dir: Optional[str] = None,
     if not scenes:
         raise FileNotFoundError(f'none of the {len(boxes)} labelled scenes of {geojson} '
                                 f'is in {img_dir}')
+    return scenes
 
-    chips_of = {}
-    anns_of = {}
-    next_id = 1
-    for scene in scenes:
-        img = read_scene(osp.join(img_dir, scene), counts)
-        h, w = img.shape[:2]
-        chips_of[scene] = []
-        for y0 in chip_origins(h, chip_size, overlap):
-            for x0 in chip_origins(w, chip_size, overlap):
-                cw, ch = min(chip_size, w - x0), min(chip_size, h - y0)
-                inside = chip_boxes(boxes[scene], x0, y0, cw, ch, min_visible, counts)
-                if not inside and not keep_empty:
-                    counts['chips without boxes left out'] += 1
-                    continue
-                name = f'{osp.splitext(scene)[0]}_{x0}_{y0}.png'
-                cv2.imwrite(osp.join(out_dir, 'images', name),
-                            img[y0:y0 + ch, x0:x0 + cw, ::-1])  # RGB -> BGR for cv2
-                info = dict(id=next_id, file_name=name, width=cw, height=ch,
-                            source_image=scene, chip_x0=x0, chip_y0=y0)
-                next_id += 1
-                chips_of[scene].append(info)
-                anns_of[info['id']] = inside
 
+def write_scene_chips(scene: str, img: np.ndarray, boxes: Dict[str, list],
+                      out_dir: str, opts: dict, chips_of: Dict[str, List[dict]],
+                      anns_of: Dict[int, list], counts: Counter) -> None:
+    """Cut one scene into chips and write each PNG (those without boxes only with
+    ``keep_empty``, else counted): its COCO image record (ids 1..N over all scenes)
+    goes to ``chips_of[scene]``, its boxes to ``anns_of[id]``."""
+    import cv2
+    chip_size = opts['chip_size']
+    h, w = img.shape[:2]
+    chips_of[scene] = []
+    for y0 in chip_origins(h, chip_size, opts['overlap']):
+        for x0 in chip_origins(w, chip_size, opts['overlap']):
+            cw, ch = min(chip_size, w - x0), min(chip_size, h - y0)
+            inside = chip_boxes(boxes[scene], x0, y0, cw, ch, opts['min_visible'],
+                                counts)
+            if not inside and not opts['keep_empty']:
+                counts['chips without boxes left out'] += 1
+                continue
+            name = f'{osp.splitext(scene)[0]}_{x0}_{y0}.png'
+            cv2.imwrite(osp.join(out_dir, 'images', name),
+                        img[y0:y0 + ch, x0:x0 + cw, ::-1])  # RGB -> BGR for cv2
+            info = dict(id=len(anns_of) + 1, file_name=name, width=cw, height=ch,
+                        source_image=scene, chip_x0=x0, chip_y0=y0)
+            chips_of[scene].append(info)
+            anns_of[info['id']] = inside
+
+
+def write_class_map(out_dir: str) -> List[dict]:
+    """Write ``xview_class_map.txt`` (type_id, category_id, name of the 60 classes);
+    return the COCO categories."""
     categories = [dict(id=CATEGORY_OF[t], name=XVIEW_CLASSES[t], xview_type_id=t)
                   for t in sorted(XVIEW_CLASSES)]
     with open(osp.join(out_dir, 'xview_class_map.txt'), 'w') as f:
         f.write('type_id,category_id,name\n')
         for t in sorted(XVIEW_CLASSES):
             f.write(f'{t},{CATEGORY_OF[t]},{XVIEW_CLASSES[t]}\n')
+    return categories
 
-    def write(name: str, scene_list: List[str]) -> str:
-        imgs = [c for s in scene_list for c in chips_of[s]]
-        anns = []
-        for c in imgs:
-            for type_id, (x1, y1, x2, y2) in anns_of[c['id']]:
-                anns.append(dict(id=len(anns) + 1, image_id=c['id'],
-                                 category_id=CATEGORY_OF[type_id],
-                                 bbox=[x1, y1, x2 - x1, y2 - y1],
-                                 area=(x2 - x1) * (y2 - y1), iscrowd=0))
-        coco = dict(info=dict(description=f'xView chips {chip_size} px, overlap '
-                                          f'{overlap}, by mmkd xview_to_coco.py',
-                              chip_size=chip_size, overlap=overlap,
-                              min_visible=min_visible),
-                    images=imgs, annotations=anns, categories=categories)
-        path = osp.join(out_dir, name)
-        with open(path, 'w') as f:
-            json.dump(coco, f)
-        return path
 
+def split_scenes(scenes: List[str], folds: int, val_fraction: float,
+                 seed: int) -> List[Tuple[str, List[str]]]:
+    """``(COCO file name, its scenes)`` in writing order: each fold's train and val
+    files for ``folds > 1`` (more folds than scenes is an error), else the train and
+    val files of ``val_fraction`` of the scenes (at least one each when there are
+    two or more); the scenes shuffled by ``seed``, each file's in name order."""
     order = list(scenes)
     random.Random(seed).shuffle(order)
-    written = []
     if folds > 1:
         if folds > len(order):
             raise ValueError(f'{folds} folds but only {len(order)} scenes')
         parts = [order[k::folds] for k in range(folds)]
+        files = []
         for k in range(folds):
             val = sorted(parts[k])
             train = sorted(s for j, p in enumerate(parts) if j != k for s in p)
-            written += [write(f'xview_fold{k + 1:02d}_train.json', train),
-                        write(f'xview_fold{k + 1:02d}_val.json', val)]
-    else:
-        n_val = int(round(val_fraction * len(order))) if val_fraction > 0 else 0
-        if val_fraction > 0 and len(order) > 1:
-            n_val = min(max(n_val, 1), len(order) - 1)
-        written += [write('xview_train.json', sorted(order[n_val:])),
-                    write('xview_val.json', sorted(order[:n_val]))]
+            files += [(f'xview_fold{k + 1:02d}_train.json', train),
+                      (f'xview_fold{k + 1:02d}_val.json', val)]
+        return files
+    n_val = int(round(val_fraction * len(order))) if val_fraction > 0 else 0
+    if val_fraction > 0 and len(order) > 1:
+        n_val = min(max(n_val, 1), len(order) - 1)
+    return [('xview_train.json', sorted(order[n_val:])),
+            ('xview_val.json', sorted(order[:n_val]))]
+
+
+def write_coco(path: str, scene_list: List[str], chips_of: Dict[str, List[dict]],
+               anns_of: Dict[int, list], categories: List[dict], opts: dict) -> str:
+    """Write the COCO file ``path`` of the chips of ``scene_list`` (annotation ids
+    1..N in chip order, boxes as ``xywh``); return ``path``."""
+    imgs = [c for s in scene_list for c in chips_of[s]]
+    anns = []
+    for c in imgs:
+        for type_id, (x1, y1, x2, y2) in anns_of[c['id']]:
+            anns.append(dict(id=len(anns) + 1, image_id=c['id'],
+                             category_id=CATEGORY_OF[type_id],
+                             bbox=[x1, y1, x2 - x1, y2 - y1],
+                             area=(x2 - x1) * (y2 - y1), iscrowd=0))
+    chip_size, overlap = opts['chip_size'], opts['overlap']
+    coco = dict(info=dict(description=f'xView chips {chip_size} px, overlap '
+                                      f'{overlap}, by mmkd xview_to_coco.py',
+                          chip_size=chip_size, overlap=overlap,
+                          min_visible=opts['min_visible']),
+                images=imgs, annotations=anns, categories=categories)
+    with open(path, 'w') as f:
+        json.dump(coco, f)
+    return path
+
+
+def convert(root: str, out_dir: Optional[str] = None,
+            geojson: str = 'xView_train.geojson', images: str = 'train_images',
+            chip_size: int = 512, overlap: int = 64, min_visible: float = 0.5,
+            keep_empty: bool = False, folds: int = 1, val_fraction: float = 0.1,
+            seed: int = 0) -> dict:
+    """Tile every labelled scene and write the COCO files; return what was done.
+
+    Check the options, read the labels, find the scenes, write every scene's chips and
+    the class map, then split the scenes (a bad ``folds`` fails only now, after the
+    chips) and write one COCO file per split."""
+    import cv2  # noqa: F401  (first, as before: without OpenCV nothing is read)
+    check_options(chip_size, overlap, min_visible)
+    out_dir = out_dir or osp.join(root, f'coco_chips_{chip_size}')
+    opts = dict(chip_size=chip_size, overlap=overlap, min_visible=min_visible,
+                keep_empty=keep_empty)
+    counts: Counter = Counter()
+    boxes = read_geojson(osp.join(root, geojson), counts)
+    img_dir = osp.join(root, images)
+    os.makedirs(osp.join(out_dir, 'images'), exist_ok=True)
+    scenes = labelled_scenes(boxes, img_dir, geojson, counts)
+    chips_of: Dict[str, List[dict]] = {}
+    anns_of: Dict[int, list] = {}
+    for scene in scenes:
+        img = read_scene(osp.join(img_dir, scene), counts)
+        write_scene_chips(scene, img, boxes, out_dir, opts, chips_of, anns_of, counts)
+    categories = write_class_map(out_dir)
+    written = [write_coco(osp.join(out_dir, name), scene_list, chips_of, anns_of,
+                          categories, opts)
+               for name, scene_list in split_scenes(scenes, folds, val_fraction, seed)]
     return dict(scenes=len(scenes), chips=sum(len(c) for c in chips_of.values()),
                 boxes=sum(len(a) for a in anns_of.values()), notes=dict(counts),
                 written=written)
