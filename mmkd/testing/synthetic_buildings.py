@@ -36,7 +36,7 @@ import json
 import os
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -293,11 +293,19 @@ def polygon_wkt(poly: np.ndarray) -> str:
 def make_synthetic_buildings(root: str, num_train: int = 160, num_val: int = 40,
                              num_test: int = 40, size: int = 128, seed: int = 0,
                              look: str = 'west', looks: float = 2.0,
-                             overwrite: bool = False, sar_cell: int = 1) -> str:
+                             overwrite: bool = False, sar_cell: int = 1,
+                             num_labelled: Optional[int] = None) -> str:
     """Write the synthetic benchmark in the ``PairedSegDataset`` folders layout.
 
     ``sar_cell`` > 1: a coarser SAR resolution cell than the optical pixel (see
     :func:`render_sar`).
+
+    ``num_labelled``: only the first ``num_labelled`` training scenes keep their
+    footprint mask; every other training scene's mask is 255 everywhere (mmseg's
+    ignore index: a SAR/optical pair without labels, as in a partly annotated
+    archive), and ``splits/train_labelled.txt`` lists the labelled ones. The images
+    are those of the fully labelled data with the same seed; validation and test
+    masks stay complete.
 
     Returns ``root``. Deterministic given ``seed``; existing complete data with the
     same settings is reused unless ``overwrite``.
@@ -306,6 +314,11 @@ def make_synthetic_buildings(root: str, num_train: int = 160, num_val: int = 40,
                     seed=seed, look=look, looks=looks, version=1)
     if sar_cell != 1:  # (absent at 1: data written before the option stays valid)
         settings['sar_cell'] = sar_cell
+    if num_labelled is not None:
+        if not 0 < num_labelled <= num_train:
+            raise ValueError(f'num_labelled={num_labelled}: between 1 and num_train '
+                             f'({num_train})')
+        settings['num_labelled'] = num_labelled
     stamp = osp.join(root, 'synthetic_buildings.json')
     if not overwrite and osp.isfile(stamp):
         with open(stamp) as f:
@@ -321,8 +334,12 @@ def make_synthetic_buildings(root: str, num_train: int = 160, num_val: int = 40,
         for i in range(n):
             sid = f'{split}_{i:04d}'
             scene = draw_scene(rng, size)
-            _write_sample(root, sid, scene, rng, look, looks, sar_cell)
+            labelled = not (split == 'train' and num_labelled is not None and
+                            i >= num_labelled)
+            _write_sample(root, sid, scene, rng, look, looks, sar_cell, labelled)
             splits.setdefault(split, []).append(sid)
+            if split == 'train' and num_labelled is not None and labelled:
+                splits.setdefault('train_labelled', []).append(sid)
             for j, (poly, h) in enumerate(zip(scene.polygons, scene.heights)):
                 rows.append([sid, j, polygon_wkt(poly), f'{h:.2f}'])
     _write_index(root, splits, rows, settings)
@@ -332,8 +349,9 @@ def make_synthetic_buildings(root: str, num_train: int = 160, num_val: int = 40,
 
 
 def _write_sample(root: str, sid: str, scene: Scene, rng: np.random.Generator, look: str,
-                  looks: float, sar_cell: int) -> None:
-    """``sar/<sid>.tif`` (4 bands, planar), ``optical/<sid>.png``, ``masks/<sid>.png``."""
+                  looks: float, sar_cell: int, labelled: bool = True) -> None:
+    """``sar/<sid>.tif`` (4 bands, planar), ``optical/<sid>.png``, ``masks/<sid>.png``
+    (255 everywhere, the ignore index, where not ``labelled``)."""
     import tifffile
     tifffile.imwrite(osp.join(root, 'sar', sid + '.tif'),
                      np.moveaxis(render_sar(scene, rng, look, looks=looks,
@@ -341,7 +359,9 @@ def _write_sample(root: str, sid: str, scene: Scene, rng: np.random.Generator, l
                      photometric='minisblack', planarconfig='separate')
     cv2.imwrite(osp.join(root, 'optical', sid + '.png'),
                 render_optical(scene, rng)[..., ::-1])  # cv2 writes BGR
-    cv2.imwrite(osp.join(root, 'masks', sid + '.png'), footprint_mask(scene))
+    mask = footprint_mask(scene)
+    cv2.imwrite(osp.join(root, 'masks', sid + '.png'),
+                mask if labelled else np.full_like(mask, 255))
 
 
 def _write_index(root: str, splits: Dict[str, List[str]], rows: List[list],

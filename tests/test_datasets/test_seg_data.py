@@ -365,6 +365,29 @@ def test_synthetic_buildings_is_deterministic_and_sar_like(tmp_path):
     assert np.mean(foot) > 3 * np.mean(ground) > 3 * np.mean(behind)
 
 
+def test_num_labelled_keeps_the_images_and_ignores_the_other_masks(tmp_path):
+    full = make_synthetic_buildings(str(tmp_path / 'f'), 3, 1, 1, size=32, seed=4)
+    part = make_synthetic_buildings(str(tmp_path / 'p'), 3, 1, 1, size=32, seed=4,
+                                    num_labelled=1)
+    import tifffile
+
+    def read(root, sub):
+        path = osp.join(root, sub)
+        return tifffile.imread(path) if sub.endswith('tif') else cv2.imread(
+            path, cv2.IMREAD_UNCHANGED)
+    for sub in ('sar/train_0002.tif', 'optical/train_0002.png', 'masks/train_0000.png',
+                'masks/test_0000.png', 'masks/val_0000.png'):
+        np.testing.assert_array_equal(read(full, sub), read(part, sub))
+    for sid in ('train_0001', 'train_0002'):
+        assert (read(part, f'masks/{sid}.png') == 255).all()
+    assert open(osp.join(part, 'splits/train_labelled.txt')).read().split() == \
+        ['train_0000']
+    assert open(osp.join(part, 'splits/train.txt')).read().split() == \
+        ['train_0000', 'train_0001', 'train_0002']
+    with pytest.raises(ValueError, match='num_labelled=4'):
+        make_synthetic_buildings(str(tmp_path / 'x'), 3, 1, 1, size=32, num_labelled=4)
+
+
 def test_coarse_sar_cell_averages_and_speckles_per_cell(tmp_path):
     scene = draw_scene(np.random.default_rng(1), 32)
     fine = render_sar(scene, np.random.default_rng(2), nodata_prob=0)

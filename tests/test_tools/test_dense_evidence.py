@@ -101,6 +101,32 @@ def test_split_positions_keep_their_matched_features(tmp_path):
     assert k1.model.student.pseudo_optical_backbone.arch == 'b0'
 
 
+def test_num_labelled_trains_teacher_free_rows_on_the_labelled_scenes(tmp_path):
+    work = tmp_path / 'work'
+    ev.main(['disoptnet', '--dry-run', '--num-labelled', '40', '--methods', 'k3',
+             'finetune', 'sar_all-scenes', '--seeds', '0', '--work-dir', str(work),
+             '--no-readme', '--results-dir', str(tmp_path / 'r')])
+    root = osp.join(REPO, 'data', 'synthetic_buildings_64px_looks1_400-500_labelled40')
+    split = {name: cfg(work, name).train_dataloader.dataset.get('split_file')
+             for name in ('teacher', 'baseline_seed0', 'finetune_seed0', 'k3_seed0',
+                          'sar_all-scenes_seed0')}
+    # what is labelled for the teacher and the teacher-free rows, every pair otherwise
+    assert split == {'teacher': 'splits/train_labelled.txt',
+                     'baseline_seed0': 'splits/train_labelled.txt',
+                     'finetune_seed0': 'splits/train_labelled.txt',
+                     'k3_seed0': 'splits/train.txt',
+                     'sar_all-scenes_seed0': 'splits/train.txt'}
+    assert cfg(work, 'k3_seed0').train_dataloader.dataset.data_root == root
+    assert cfg(work, 'sar_all-scenes_seed0').model.type == 'EncoderDecoder'
+    # the control row belongs to that setting only; the setting to the synthetic table
+    assert 'sar_all-scenes' in str(run_main(
+        ['disoptnet', '--dry-run', '--methods', 'sar_all-scenes', '--work-dir',
+         str(tmp_path / 'w2'), '--no-readme']))
+    assert '--num-labelled' in str(run_main(
+        ['det-kd', '--dry-run', '--num-labelled', '4', '--work-dir',
+         str(tmp_path / 'w3'), '--no-readme']))
+
+
 def test_det_dry_run_writes_each_cell_with_its_soft_normalisation(tmp_path):
     work = tmp_path / 'work'
     ev.main(['det-kd', '--dry-run', '--methods', 'soft', 'soft_hard-pos',

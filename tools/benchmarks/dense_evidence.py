@@ -187,6 +187,11 @@ DISOPTNET_ROWS = [  # the main comparisons first: a grid cut short still answers
     # teacher (TorchDistiller's segmentation settings), beside Structured KD
     row('cwd', 'CWD on the logits (τ 4, weight 3; frozen optical teacher)',
         D + 'cwd_effnet-b3-unet_synthetic-buildings.py', cost=1.4, optional=True),
+    # --num-labelled (issue #12): the baseline's network on every training scene, the
+    # unlabelled ones' masks ignored: the distillation rows' sampling without a teacher
+    row('sar_all-scenes', 'SAR-only EfficientNet U-Net on every training scene (the '
+        "unlabelled scenes' masks ignored; no teacher)",
+        D + 'effnet-b3-unet_synthetic-buildings-sar.py', optional=True, all_scenes=True),
 ]
 
 K = 'det_kd/'
@@ -433,6 +438,8 @@ def seg_overrides(ctx, entry, role, fold):
         over[f'{split}_dataloader'] = dict(num_workers=0, persistent_workers=False,
                                            dataset=ds)
     over['train_dataloader']['batch_size'] = scale['batch']
+    if scale.get('num_labelled') and labelled_only(entry, role):
+        over['train_dataloader']['dataset']['split_file'] = 'splits/train_labelled.txt'
     iters = scale['teacher_iters' if role == 'teacher' else 'iters']
     over['train_cfg'] = dict(max_iters=iters, val_interval=iters)
     over['param_scheduler'] = [dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=0,
@@ -441,6 +448,20 @@ def seg_overrides(ctx, entry, role, fold):
         checkpoint=dict(interval=max(1, iters // 4), max_keep_ckpts=1, by_epoch=False),
         logger=dict(interval=25))
     return over
+
+
+def labelled_only(entry, role):
+    """With ``--num-labelled``: whether a run trains on the labelled scenes only. The
+    teacher and every network trained without a teacher (the baseline, fine-tuning,
+    ``k3_sar-only``) train on what is labelled, as a user without the optical pairs
+    would; the distillation rows on every pair (the teacher's terms need no label, the
+    task losses ignore the unlabelled scenes' 255 masks); ``sar_all-scenes`` is the
+    baseline's network on every scene (their sampling, no teacher)."""
+    if role == 'teacher':
+        return True
+    if entry.get('all_scenes'):
+        return False
+    return common.load_config(entry['config']).model.get('type') != 'mmkd.Distiller'
 
 
 SN6_NAMES = ('paired_train_pipeline', 'paired_test_pipeline', 'sar_train_pipeline',
@@ -1270,6 +1291,10 @@ def parse_args(argv=None):
     p.add_argument('--sar-cell', type=int,
                    help='disoptnet: SAR resolution cell in optical pixels (default 1; 2: '
                    'the SAR image at half the optical resolution)')
+    p.add_argument('--num-labelled', type=int,
+                   help='disoptnet: only N training scenes keep their masks (the others '
+                   "ignored, 255): the teacher and the teacher-free rows train on the N, "
+                   'the distillation rows on every pair')
     p.add_argument('--tag', help='a named variant of the table: its own work dir, results '
                    'dir (<results_dir>_<tag>) and README block (evidence:<table>_<tag>)')
     p.add_argument('--arch', choices=sorted(STAGES), help='disoptnet: EfficientNet')
@@ -1327,8 +1352,8 @@ def parse_args(argv=None):
 def _scale(args, table):
     """The table's CPU (or ``--full``) scale with the command line's changes."""
     scale = dict(table['full' if args.full else 'cpu'])
-    for k in ('size', 'looks', 'sar_cell', 'arch', 'num_train', 'num_test', 'iters',
-              'teacher_iters', 'epochs', 'teacher_epochs'):
+    for k in ('size', 'looks', 'sar_cell', 'num_labelled', 'arch', 'num_train',
+              'num_test', 'iters', 'teacher_iters', 'epochs', 'teacher_epochs'):
         if getattr(args, k) is not None:
             scale[k] = getattr(args, k)
     return scale
@@ -1345,16 +1370,19 @@ def _seg_data(ctx):
                              f'EfficientNet-B3, {scale["teacher_epochs"]} teacher / '
                              f'{scale["epochs"]} student epochs (SGD, the authors\')')
     else:
-        cell = scale.get('sar_cell', 1)
+        cell, lab = scale.get('sar_cell', 1), scale.get('num_labelled')
         ctx['data_root'] = osp.abspath(args.data_root or osp.join(
             REPO, 'data', f'synthetic_buildings_{scale["size"]}px_looks'
             f'{scale["looks"]:g}' + (f'_cell{cell}' if cell != 1 else '') +
-            f'_{scale["num_train"]}-{scale["num_test"]}'))
+            f'_{scale["num_train"]}-{scale["num_test"]}' +
+            (f'_labelled{lab}' if lab else '')))
         sar = f'SAR {scale["looks"]:g} look' + (
             f', SAR resolution cell {cell} × {cell} optical pixels' if cell != 1 else '')
+        labels = (f' (labels on {lab} of them: the teacher and the teacher-free rows '
+                  'train on those, the distillation rows on every pair)' if lab else '')
         ctx['scale_text'] = (
             f'synthetic buildings at {scale["size"]} px ({sar}), '
-            f'{scale["num_train"]} training / {scale["num_test"]} test scenes, '
+            f'{scale["num_train"]} training{labels} / {scale["num_test"]} test scenes, '
             f'EfficientNet-{scale["arch"].upper()}, batch {scale["batch"]}, teacher '
             f'{scale["teacher_iters"]} / students {scale["iters"]} iterations, '
             f'seeds {" ".join(map(str, args.seeds))}')
@@ -1465,6 +1493,11 @@ def setup(args):
     else:
         _det_data(ctx)
     entries = _entries(args, table)
+    if any(e.get('all_scenes') for e in entries) and not ctx['scale'].get('num_labelled'):
+        sys.exit('sar_all-scenes: a row of the --num-labelled setting only (without it, '
+                 'it is the baseline)')
+    if ctx['scale'].get('num_labelled') and (table['track'] != 'seg' or args.full):
+        sys.exit('--num-labelled: the synthetic disoptnet table only')
     if args.full and ctx['dataset'] == 'vedai':
         entries = [dict(e, config=full_config(table, e)) for e in entries]
         teacher = dict(table['teacher'], config=full_config(table, table['teacher']))
@@ -1482,7 +1515,8 @@ def make_data(ctx):
         from mmkd.testing import make_synthetic_buildings
         make_synthetic_buildings(root, scale['num_train'], 8, scale['num_test'],
                                  scale['size'], seed=0, looks=scale['looks'],
-                                 sar_cell=scale.get('sar_cell', 1))
+                                 sar_cell=scale.get('sar_cell', 1),
+                                 num_labelled=scale.get('num_labelled'))
     elif ctx['dataset'] == 'synthetic':
         from mmkd.testing import make_synthetic_det
         make_synthetic_det(root, scale['num_train'], scale['num_test'], scale['size'],

@@ -3,6 +3,7 @@ miniature of the SpaceNet 6 layout.
 
     python tools/misc/make_synthetic_buildings.py [--out data/synthetic_buildings]
         [--num-train 160] [--num-val 40] [--num-test 40] [--size 128] [--seed 0]
+        [--looks 2] [--sar-cell 1] [--num-labelled N]
     python tools/misc/make_synthetic_buildings.py --spacenet6-layout --out data/sn6_mini
         [--num-tiles 4] [--size 64]
 
@@ -31,6 +32,9 @@ def main():
     parser.add_argument('--sar-cell', type=int, default=1,
                         help='SAR resolution cell in optical pixels (> 1: a coarser SAR '
                         'image than the optical one)')
+    parser.add_argument('--num-labelled', type=int,
+                        help='only the first N training scenes keep their masks (the '
+                        'others: 255, ignored; splits/train_labelled.txt lists the N)')
     parser.add_argument('--overwrite', action='store_true')
     parser.add_argument('--spacenet6-layout', action='store_true',
                         help='write a SpaceNet 6 layout miniature instead')
@@ -43,7 +47,8 @@ def main():
         return
     root = make_synthetic_buildings(args.out, args.num_train, args.num_val, args.num_test,
                                     args.size, args.seed, looks=args.looks,
-                                    overwrite=args.overwrite, sar_cell=args.sar_cell)
+                                    overwrite=args.overwrite, sar_cell=args.sar_cell,
+                                    num_labelled=args.num_labelled)
     print(f'SYNTHETIC building benchmark in {root}')
 
 
