@@ -269,7 +269,11 @@ TABLES = {
                   hint='Train the teacher longer (--teacher-iters) or widen the '
                   'optical-SAR gap (fewer SAR looks: --looks, larger scenes: --size)'),
         compare=(('k3', 'finetune'), ('k3', 'dml'), ('k3', 'skd'), ('k1', 'k3'),
-                 ('k2', 'k3'), ('k4', 'k3'), ('k3', 'k3_sar-only'), ('cwd', 'skd')),
+                 ('k2', 'k3'), ('k4', 'k3'), ('k3', 'k3_sar-only'), ('cwd', 'skd'),
+                 # --num-labelled: each distillation row against the same sampling
+                 # without a teacher
+                 ('k3', 'sar_all-scenes'), ('dml', 'sar_all-scenes'),
+                 ('skd', 'sar_all-scenes'), ('cwd', 'sar_all-scenes')),
         readme='configs/disoptnet/README.md', results_dir='configs/disoptnet/evidence',
         paper_source=("Kang's DisOptNet talk (TGRS 2022 numbers), SpaceNet 6 SAR test "
                       'building IoU (%): T1 = its comparison with extraction networks, '
