@@ -1,7 +1,7 @@
 """Generic pieces of the evidence benchmarks: written run configs, resumable training
 subprocesses, the loss-term diagnostic, scalars, the README block.
 
-The same steps as ``cls_evidence.py`` (kept there unchanged: its benchmark is in use),
+The same steps as ``cls_evidence_lib/runs.py`` (kept there unchanged: its benchmark is in use),
 written once more for ``dense_evidence.py`` with what the dense tracks need besides:
 a parse cache (a dry run writes ~60 configs), run summaries by any metric key, and the
 ``loss_terms`` work dir kept out of the run's scalars.
