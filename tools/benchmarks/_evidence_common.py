@@ -1,7 +1,8 @@
 """Generic pieces of the evidence benchmarks: written run configs, resumable training
 subprocesses, the loss-term diagnostic, scalars, the README block.
 
-The same steps as ``cls_evidence_lib/runs.py`` (kept there unchanged: its benchmark is in use),
+Shared by ``cls_evidence_lib`` (the loss-term diagnostic, config merging) and
+``dense_evidence_lib``; the run steps of ``cls_evidence_lib/runs.py`` are
 written once more for ``dense_evidence.py`` with what the dense tracks need besides:
 a parse cache (a dry run writes ~60 configs), run summaries by any metric key, and the
 ``loss_terms`` work dir kept out of the run's scalars.

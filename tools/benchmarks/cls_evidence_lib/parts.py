@@ -7,12 +7,12 @@ import os.path as osp
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from _evidence_common import merge
+from _evidence_common import diagnose, merge
 
 from mmkd.utils.paired_stats import teacher_gate
 from .data import cifar_data
 from .overrides import common_overrides
-from .runs import _done, diagnose, step_cost, train, write_config
+from .runs import _done, step_cost, train, write_config
 
 
 class _PartRuns:

@@ -99,27 +99,6 @@ def train(run, args, threads=None):
     return summary
 
 
-def diagnose(run, args):
-    """Loss terms' values and student-gradient norms at the first steps."""
-    out = osp.join(run['dir'], 'loss_terms.json')
-    if osp.isfile(out):
-        with open(out) as fh:
-            return json.load(fh)['terms']
-    if args.dry_run or args.summarize:
-        return None
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'analysis', 'loss_terms.py'),
-           osp.join(run['dir'], 'run_config.py'), '--batches', '4', '--out', out,
-           '--work-dir', osp.join(run['dir'], 'loss_terms')]
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=str(args.threads))
-    with open(osp.join(run['dir'], 'loss_terms.log'), 'w') as fh:
-        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
-    if proc.returncode:
-        print(f'[evidence] loss_terms FAILED: {run["dir"]}/loss_terms.log', flush=True)
-        return None
-    with open(out) as fh:
-        return json.load(fh)['terms']
-
-
 STEP_REPEATS, STEP_WARMUP = 15, 3
 
 
