@@ -211,6 +211,36 @@ def test_det_generic_dry_run_writes_its_runs_on_the_generic_scenes(tmp_path):
     assert 'no full scale' in str(run_main(['det-kd-generic', '--full', '--dry-run']))
 
 
+def test_det_ld_dry_run_points_mmdets_kd_detector_at_the_teacher_trained_here(tmp_path):
+    """det-ld: the GFL teacher, the GFL baseline and LD on det-kd's scale; LD's run is
+    mmdet's KD detector reading the teacher's written config and its last checkpoint
+    file (mmdet loads a file, not a work dir)."""
+    work = tmp_path / 'work'
+    ev.main(['det-ld', '--dry-run', '--seeds', '0', '1', '--work-dir', str(work),
+             '--no-readme', '--results-dir', str(tmp_path / 'res')])
+    table = ev.TABLES['det-ld']
+    assert table['cpu'] == ev.TABLES['det-kd']['cpu'] and table['gate']['value'] == 1.5
+    assert sorted(p.name for p in work.iterdir()) == sorted(
+        ['teacher'] + [f'{k}_seed{s}' for k in ('gfl', 'ld') for s in (0, 1)])
+    t, gfl, ld = cfg(work, 'teacher'), cfg(work, 'gfl_seed1'), cfg(work, 'ld_seed0')
+    assert t.model.type == 'GFL' and t.model.neck.type == 'PAFPN'
+    assert t.model.backbone.depth == 50 and t.train_cfg.max_epochs == 32
+    assert gfl.model.type == 'GFL' and gfl.model.backbone.depth == 18
+    assert gfl.randomness.seed == 1 and gfl.train_cfg.max_epochs == 16
+    tdir = str(work / 'teacher')
+    assert ld.model.type == 'KnowledgeDistillationSingleStageDetector'
+    assert ld.model.teacher_config == osp.join(tdir, 'run_config.py')
+    assert ld.model.teacher_ckpt == osp.join(tdir, 'epoch_32.pth')
+    assert ld.model.bbox_head.type == 'LDHead' and ld.model.backbone.depth == 18
+    root = osp.join(REPO, 'data', 'synthetic_det_128px_200-300')
+    for c in (t, gfl, ld):
+        assert c.train_dataloader.dataset.data_root == root + '/'
+        assert c.val_evaluator.ann_file == osp.join(root, 'annotations/val.json')
+        assert c.train_dataloader.dataset.pipeline[2].scale == (128, 128)
+    code = run_main(['det-ld', '--full', '--dry-run'])
+    assert 'no full scale' in str(code) and 'ld_r18-gflv1-r101_fpn_1x_coco' in str(code)
+
+
 def spread_results(values, keys=('hard', 'hard+pdf', 'hard+mse', 'soft'), json_seeds=False):
     """A results' ``runs`` from ``{key: [value per seed]}`` (None: a failed seed)."""
     return dict(runs={k: {(str(s) if json_seeds else s): (None if v is None else

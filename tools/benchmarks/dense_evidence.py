@@ -3,7 +3,7 @@ resumable command per table, a teacher gate, >= 3 seeds, medians and paired per-
 differences with 95 % intervals (the protocol of ``cls_evidence.py``, for the
 segmentation and detection tracks).
 
-    python tools/benchmarks/dense_evidence.py {disoptnet,det-kd,det-kd-generic}
+    python tools/benchmarks/dense_evidence.py {disoptnet,det-kd,det-kd-generic,det-ld}
         [--seeds 0 1 2]
         [--methods ...] [--extra] [--jobs 2] [--threads 1] [--work-dir DIR]
         [--readme README] [--results-dir DIR] [--full [--dataset ...] [--folds ...]]
@@ -64,6 +64,12 @@ Tables (``TABLES`` in ``dense_evidence_lib/tables.py``):
   beside ``det-kd``'s, read from ``configs/det_kd/evidence/results.json`` (never
   rerun): the study's "stable on generic data, varying run to run on remote-sensing
   data". No ``--full``: the generic set at full scale is VOC (``configs/det_kd/voc``).
+- ``det-ld`` (issue #14): LD as mmdet ships it (``configs/det_kd/ld``: mmdet's
+  ``KnowledgeDistillationSingleStageDetector`` with an ``LDHead``), on ``det-kd``'s data,
+  scale, schedule and gate (1.5x): its own GFL R50-PAFPN teacher (LD distils GFL's box
+  distributions, which the RetinaNet teacher has not), the GFL R18-FPN student on the
+  labels alone as the baseline, and LD. No ``--full``: LD's full scale is mmdet's COCO
+  recipe (``mmdet::ld/ld_r18-gflv1-r101_fpn_1x_coco.py``).
 
 CPU scale (the default; sized for 2 cores, ``--jobs 2 --threads 1``; how it was
 estimated: the ``cpu`` entries of ``TABLES`` and ``estimate()`` in
@@ -197,8 +203,7 @@ def parse_args(argv=None):
     table = TABLES[args.table]
     if args.full and not table.get('full'):
         sys.exit(f'--full: {args.table} has no full scale (TABLES[{args.table!r}]'
-                 "['full']); its generic full-scale set is Pascal VOC: the "
-                 'configs/det_kd/voc/ configs with tools/train.py')
+                 f"['full']); {table.get('full_hint', '')}")
     suffix = '_full' + (f'_{args.dataset}' if args.dataset else '') if args.full else ''
     if args.tag:
         if not args.tag.replace('-', '').replace('_', '').isalnum():

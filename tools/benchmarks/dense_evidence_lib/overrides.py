@@ -65,6 +65,11 @@ def model_overrides(ctx, entry, fold):
         if 'soft' in (model.get('losses') or {}):
             m['losses'] = dict(soft=soft_overrides(model, entry))
         over['model'] = m
+    elif model.get('type') == 'KnowledgeDistillationSingleStageDetector':
+        # mmdet's KD detector (LD): the teacher as trained here, its written config
+        # and its last checkpoint *file* (mmdet loads it while the model is built)
+        over['model'] = dict(teacher_config=osp.join(teacher_dir, 'run_config.py'),
+                             teacher_ckpt=ctx['teacher_file'](fold))
     elif arch:
         over['model'] = _effnet_arch(model, arch)
     if entry.get('init_from_teacher'):
