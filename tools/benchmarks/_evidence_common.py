@@ -1,5 +1,5 @@
-"""Generic pieces of the evidence benchmarks: written run configs, resumable training
-subprocesses, the loss-term diagnostic, scalars, the README block.
+"""Generic pieces of the evidence benchmarks: their common options, written run configs,
+resumable training subprocesses, the loss-term diagnostic, scalars, the README block.
 
 The run steps of both benchmarks, written once: ``cls_evidence_lib`` and
 ``dense_evidence_lib`` give ``train`` their own summary of a finished run (accuracy and
@@ -18,6 +18,22 @@ import time
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 _CONFIGS = {}
+
+
+def add_run_arguments(p, data_root_help, results_dir_help):
+    """The options both scripts share, added to the parser ``p`` (what the shared steps
+    and reports read): runs at a time, threads per run, the data, work and results
+    folders, the README block, the diagnostic and ``--summarize``."""
+    p.add_argument('--jobs', type=int, default=2, help='runs at a time')
+    p.add_argument('--threads', type=int, default=1, help='torch threads per run')
+    p.add_argument('--data-root', help=data_root_help)
+    p.add_argument('--work-dir')
+    p.add_argument('--results-dir', help=results_dir_help)
+    p.add_argument('--readme', help='README whose evidence block is rewritten')
+    p.add_argument('--no-readme', action='store_true')
+    p.add_argument('--no-diagnostics', action='store_true')
+    p.add_argument('--summarize', action='store_true',
+                   help='report from the finished runs only, train nothing')
 
 
 def load_config(config):
