@@ -1,5 +1,6 @@
 """Generic pieces of the evidence benchmarks: their common options, written run configs,
-resumable training subprocesses, the loss-term diagnostic, scalars, the README block.
+resumable training subprocesses, the loss-term diagnostic, scalars, values paired by
+seed, the README block.
 
 The run steps of both benchmarks, written once: ``cls_evidence_lib`` and
 ``dense_evidence_lib`` give ``train`` their own summary of a finished run (accuracy and
@@ -153,6 +154,13 @@ def diagnose(run, args, batches=4):
         return None
     with open(out) as fh:
         return json.load(fh)['terms']
+
+
+def paired_values(a, b, seeds, key):
+    """Two rows' values under ``key`` (``a``, ``b``: {seed: summary or None}) at the
+    seeds both finished, in the order of ``seeds``: ``(a's, b's)``, paired by seed."""
+    both = [s for s in seeds if a.get(s) and b.get(s)]
+    return [a[s][key] for s in both], [b[s][key] for s in both]
 
 
 def write_json(path, obj):
