@@ -1,11 +1,12 @@
-"""Generic pieces of the evidence benchmarks: written run configs, resumable training
-subprocesses, the loss-term diagnostic, scalars, the README block.
+"""Generic pieces of the evidence benchmarks: their common options, written run configs,
+resumable training subprocesses, the loss-term diagnostic, scalars, values paired by
+seed, the README block.
 
-Shared by ``cls_evidence_lib`` (the loss-term diagnostic, config merging) and
-``dense_evidence_lib``; the run steps of ``cls_evidence_lib/runs.py`` are
-written once more for ``dense_evidence.py`` with what the dense tracks need besides:
-a parse cache (a dry run writes ~60 configs), run summaries by any metric key, and the
-``loss_terms`` work dir kept out of the run's scalars.
+The run steps of both benchmarks, written once: ``cls_evidence_lib`` and
+``dense_evidence_lib`` give ``train`` their own summary of a finished run (accuracy and
+its curve; any metric of the dense tracks) and ``write_config`` their script's name.
+What the dense tracks needed besides serves both: a parse cache (a dry run writes ~60
+configs) and the ``loss_terms`` work dir kept out of the run's scalars.
 """
 import copy
 import json
@@ -20,6 +21,22 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 _CONFIGS = {}
 
 
+def add_run_arguments(p, data_root_help, results_dir_help):
+    """The options both scripts share, added to the parser ``p`` (what the shared steps
+    and reports read): runs at a time, threads per run, the data, work and results
+    folders, the README block, the diagnostic and ``--summarize``."""
+    p.add_argument('--jobs', type=int, default=2, help='runs at a time')
+    p.add_argument('--threads', type=int, default=1, help='torch threads per run')
+    p.add_argument('--data-root', help=data_root_help)
+    p.add_argument('--work-dir')
+    p.add_argument('--results-dir', help=results_dir_help)
+    p.add_argument('--readme', help='README whose evidence block is rewritten')
+    p.add_argument('--no-readme', action='store_true')
+    p.add_argument('--no-diagnostics', action='store_true')
+    p.add_argument('--summarize', action='store_true',
+                   help='report from the finished runs only, train nothing')
+
+
 def load_config(config):
     """``configs/<config>`` parsed, cached; a copy."""
     from mmengine.config import Config
@@ -29,18 +46,22 @@ def load_config(config):
     return copy.deepcopy(_CONFIGS[config])
 
 
-def write_config(path, base, overrides, writer):
+def write_config(path, base, overrides, writer, header_merged=False):
     """The shipped config with the overrides merged in (mmengine's ``merge_from_dict``,
     as ``--cfg-options`` would; digit keys index lists, ``_delete_`` replaces), dumped
-    whole so the run folder says exactly what ran."""
+    whole so the run folder says exactly what ran. Its header names ``writer`` and the
+    overrides as given, or with ``header_merged`` as the merge leaves them (mmengine
+    pops their ``_delete_`` keys: the header ``cls_evidence.py`` has always written)."""
     cfg = load_config(base)
-    cfg.merge_from_dict(copy.deepcopy(overrides), allow_list_keys=True)
+    merged = copy.deepcopy(overrides)  # the caller's dict stays as it was
+    cfg.merge_from_dict(merged, allow_list_keys=True)
     cfg.dump(path)
     with open(path) as fh:
         body = fh.read()
+    shown = merged if header_merged else overrides
     with open(path, 'w') as fh:
         fh.write(f'# Written by {writer}: configs/{base}\n'
-                 f"# with the benchmark's overrides {overrides!r}\n" + body)
+                 f"# with the benchmark's overrides {shown!r}\n" + body)
 
 
 def merge(a, b):
@@ -75,10 +96,23 @@ def done(run_dir):
     return None
 
 
-def train(run, args, summarise, threads=None):
+def run_logged(cmd, log, threads, mode='w'):
+    """``cmd`` run from the repository (on ``PYTHONPATH``) with ``threads`` OpenMP and
+    MKL threads, its output into the file ``log`` (``mode`` ``'a'``: appended); its
+    exit status."""
+    threads = str(threads)
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=threads,
+               MKL_NUM_THREADS=threads)
+    with open(log, mode) as fh:
+        return subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env,
+                              cwd=REPO).returncode
+
+
+def train(run, args, summarise, threads=None, key='value'):
     """Train one run unless it finished before (``final.json``); an interrupted run
     continues from its last checkpoint (``tools/train.py --resume``). ``summarise(run)``
-    reads the finished run's logs; returns its summary (None on failure)."""
+    reads the finished run's logs (its summary's ``key`` is the number printed);
+    returns its summary (None on failure)."""
     finished = done(run['dir'])
     if finished is not None:
         return finished
@@ -87,15 +121,10 @@ def train(run, args, summarise, threads=None):
     print(f'[evidence] train {run["name"]}: ' + ' '.join(cmd), flush=True)
     if args.dry_run:
         return None
-    threads = str(threads or args.threads)
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=threads,
-               MKL_NUM_THREADS=threads)
     t0 = time.time()
-    with open(osp.join(run['dir'], 'train.log'), 'a') as fh:
-        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
-    if proc.returncode:
-        print(f'[evidence] FAILED ({proc.returncode}): {run["dir"]}/train.log',
-              flush=True)
+    rc = run_logged(cmd, osp.join(run['dir'], 'train.log'), threads or args.threads, 'a')
+    if rc:
+        print(f'[evidence] FAILED ({rc}): {run["dir"]}/train.log', flush=True)
         return None
     summary = summarise(run)
     if summary is None:
@@ -104,7 +133,7 @@ def train(run, args, summarise, threads=None):
     summary['wall_s'] = time.time() - t0
     with open(osp.join(run['dir'], 'final.json'), 'w') as fh:
         json.dump(summary, fh)
-    print(f'[evidence] {run["name"]}: {summary["value"]:.2f}', flush=True)
+    print(f'[evidence] {run["name"]}: {summary[key]:.2f}', flush=True)
     return summary
 
 
@@ -120,15 +149,18 @@ def diagnose(run, args, batches=4):
     cmd = [sys.executable, osp.join(REPO, 'tools', 'analysis', 'loss_terms.py'),
            osp.join(run['dir'], 'run_config.py'), '--batches', str(batches), '--out', out,
            '--work-dir', osp.join(run['dir'], 'loss_terms')]
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=str(args.threads),
-               MKL_NUM_THREADS=str(args.threads))
-    with open(osp.join(run['dir'], 'loss_terms.log'), 'w') as fh:
-        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
-    if proc.returncode:
+    if run_logged(cmd, osp.join(run['dir'], 'loss_terms.log'), args.threads):
         print(f'[evidence] loss_terms FAILED: {run["dir"]}/loss_terms.log', flush=True)
         return None
     with open(out) as fh:
         return json.load(fh)['terms']
+
+
+def paired_values(a, b, seeds, key):
+    """Two rows' values under ``key`` (``a``, ``b``: {seed: summary or None}) at the
+    seeds both finished, in the order of ``seeds``: ``(a's, b's)``, paired by seed."""
+    both = [s for s in seeds if a.get(s) and b.get(s)]
+    return [a[s][key] for s in both], [b[s][key] for s in both]
 
 
 def write_json(path, obj):

@@ -82,6 +82,7 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 # the benchmark lives in cls_evidence_lib/ (one module per responsibility: its __init__);
 # this file is the command line (parse_args, main) and the module the tests import
+from _evidence_common import add_run_arguments  # noqa: E402
 from cls_evidence_lib.data import cifar_sizes  # noqa: E402
 from cls_evidence_lib.mutual import run_mutual  # noqa: E402
 from cls_evidence_lib.overrides import CHANNELS  # noqa: E402
@@ -108,17 +109,9 @@ def parse_args(argv=None):
     p.add_argument('--student-arch', choices=sorted(CHANNELS))
     p.add_argument('--gate', type=float, default=8.0,
                    help='points the teacher must beat the median baseline by')
-    p.add_argument('--jobs', type=int, default=2, help='runs at a time')
-    p.add_argument('--threads', type=int, default=1, help='torch threads per run')
-    p.add_argument('--data-root', help='the table\'s image folders (default: data/cifar10; '
-                   'data/mstar10 for kd-mstar)')
-    p.add_argument('--work-dir')
-    p.add_argument('--results-dir', help='where results.json, table.md, accuracy.png go')
-    p.add_argument('--readme', help='README whose evidence block is rewritten')
-    p.add_argument('--no-readme', action='store_true')
-    p.add_argument('--no-diagnostics', action='store_true')
-    p.add_argument('--summarize', action='store_true',
-                   help='report from the finished runs only, train nothing')
+    add_run_arguments(p, "the table's image folders (default: data/cifar10; "
+                      'data/mstar10 for kd-mstar)',
+                      'where results.json, table.md, accuracy.png go')
     p.add_argument('--dry-run', action='store_true', help='write configs, print commands')
     args = p.parse_args(argv)
     table = TABLES[args.table]

@@ -182,17 +182,10 @@ def parse_args(argv=None):
                    help='disoptnet: IoU points the teacher must beat the median baseline '
                    'by (5); det-kd: the ratio of its mAP to the median hard student\'s '
                    '(1.5; 1.05 with --full, the study\'s teachers being ~1.1x)')
-    p.add_argument('--jobs', type=int, default=2, help='runs at a time')
-    p.add_argument('--threads', type=int, default=1, help='torch threads per run')
-    p.add_argument('--data-root', help='the data (default: generated under data/; '
-                   '--full: data/spacenet6_512, data/VEDAI, data/xView/coco_chips_512)')
-    p.add_argument('--work-dir')
-    p.add_argument('--results-dir', help='where results.json, table.md and the PNGs go')
-    p.add_argument('--readme', help='README whose evidence block is rewritten')
-    p.add_argument('--no-readme', action='store_true')
-    p.add_argument('--no-diagnostics', action='store_true')
-    p.add_argument('--summarize', action='store_true',
-                   help='report from the finished runs only, train nothing')
+    common.add_run_arguments(
+        p, 'the data (default: generated under data/; --full: data/spacenet6_512, '
+        'data/VEDAI, data/xView/coco_chips_512)',
+        'where results.json, table.md and the PNGs go')
     p.add_argument('--keep-rows', action='store_true',
                    help="keep the rows of the results.json already in --results-dir that "
                    "this call does not run, when this call's teacher and baseline "

@@ -5,7 +5,8 @@ command line, its arguments and ``main``), by responsibility:
   paper's numbers;
 - ``overrides``: what each run's written config changes in its shipped config;
 - ``data``: what each run reads (CIFAR folders, MSTAR-10 draws, the synthetic chips);
-- ``runs``: one run: its written config, training, loss terms, step cost, summary;
+- ``runs``: one run: its summary and step cost; its written config and training
+  through ``_evidence_common`` (the steps ``dense_evidence_lib`` runs too);
 - ``parts``: one part, in order: teachers, start points, baseline, gate, methods;
 - ``mutual``: the CMKD-m part (two models taking turns): its configs, runs, table;
 - ``report``: the paired statistics, the markdown, ``results.json``, the plot and the

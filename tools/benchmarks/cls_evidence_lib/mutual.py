@@ -10,12 +10,12 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from _evidence_common import REPO, merge
+from _evidence_common import REPO, done, merge
 
 from mmkd.utils.paired_stats import format_difference, paired_difference, verdict
 from .data import cifar_data
 from .overrides import CHANNELS, IN_CHANNELS, cmkd_overrides, common_overrides
-from .runs import _done, train, write_config
+from .runs import train, write_config
 
 
 def mutual_overrides(part, scale, seed, starts, epochs):
@@ -45,8 +45,7 @@ def run_mutual(ctx, part):
     """CMKD-m from the start points of the two CMKD-s parts, read for both members."""
     args, scale = ctx['args'], ctx['scale']
     root = osp.join(args.work_dir, part['name'])
-    done = ctx.get('done', {})
-    gate = done.get(part['gate_part'], {})
+    gate = ctx.get('done', {}).get(part['gate_part'], {})
     if not args.dry_run and not gate.get('gate_passed'):
         print(f'[evidence] {part["name"]}: needs part {part["gate_part"]} run and its gate '
               f'passed first', flush=True)
@@ -73,7 +72,7 @@ def run_mutual(ctx, part):
         return {}
 
     def one(r):
-        summary = _done(r) if args.summarize else train(r, args)
+        summary = done(r['dir']) if args.summarize else train(r, args)
         if not summary or args.summarize:
             return r, summary
         members = dict(sar=dict(acc=summary['acc'], balanced=summary.get('balanced')))
@@ -118,13 +117,12 @@ def mutual_section(part, args, res):
     """Each CMKD-m member against its modality's supervised start and baseline (the
     start trained as many more epochs), paired by seed; fills ``res['stats']``."""
     seeds = args.seeds
-    done = {}
+    supervised = {}
     for name, (src, _, _) in part['members'].items():
         src_dir = osp.join(args.work_dir, src)
-        done[name] = dict(
-            start={s: _done(dict(dir=osp.join(src_dir, f'start_seed{s}'))) for s in seeds},
-            baseline={s: _done(dict(dir=osp.join(src_dir, f'baseline_seed{s}')))
-                      for s in seeds})
+        supervised[name] = dict(
+            start={s: done(osp.join(src_dir, f'start_seed{s}')) for s in seeds},
+            baseline={s: done(osp.join(src_dir, f'baseline_seed{s}')) for s in seeds})
     lines = [f'Both members start from the supervised models of the CMKD-s parts (seed by '
              f'seed) and train {args_epochs(res)} more epochs each, in rounds of one epoch '
              f'per member (EO as student with alpha {part["members"]["eo"][2]}, then SAR '
@@ -140,7 +138,7 @@ def mutual_section(part, args, res):
     stats, extra = {}, {}
     for name, label, _ in part['methods']:
         src_label = part['members'][name][1]
-        base, start = done[name]['baseline'], done[name]['start']
+        base, start = supervised[name]['baseline'], supervised[name]['start']
         for what, runs in (('start', start), ('baseline', base)):
             accs = [runs[s]['acc'] if runs.get(s) else None for s in seeds]
             ok = [a for a in accs if a is not None]

@@ -1,19 +1,12 @@
 """The written overrides of a run's config: per table what it changes in the shipped
 config (networks and widths at the CPU scale, noise, schedule, image size, the method's
 variant), and the data, loaders, epochs and checkpointing common to every run."""
-import os.path as osp
-
-from _evidence_common import REPO
+from _evidence_common import load_config
 
 CHANNELS = {'resnet8': (16, 16, 32, 64), 'resnet14': (16, 16, 32, 64),
             'resnet20': (16, 16, 32, 64), 'resnet32': (16, 16, 32, 64),
             'resnet56': (16, 16, 32, 64), 'resnet8x4': (32, 64, 128, 256),
             'resnet32x4': (32, 64, 128, 256)}
-
-
-def _load(config):
-    from mmengine.config import Config
-    return Config.fromfile(osp.join(REPO, 'configs', config))
 
 
 DS_CMKD_KEYS = ('ds-cmkd', 'ds-cmkd_tproj', 'ds-cmkd_plus', 'sem-only', 'dcm-only',
@@ -43,7 +36,7 @@ def ds_cmkd_overrides(key, config, scale, n_train, role, part=None):
         if key == 'ds-cmkd_plus':
             losses['dcm'] = dict(cross_sign='plus')
         if key in ('sem-only', 'dcm-only'):
-            full = _load(config).model.losses
+            full = load_config(config).model.losses
             keep = 'sem' if key == 'sem-only' else 'dcm'
             kept = dict(full[keep].to_dict() if hasattr(full[keep], 'to_dict')
                         else full[keep])
@@ -111,7 +104,7 @@ def cmkd_overrides(key, config, scale, n_train, role, part):
     over = dict(model=model, val_evaluator=evaluator, test_evaluator=evaluator,
                 param_scheduler=dict(step_size=max(1, round(scale['_epochs'] / 3))))
     if scale.get('sar_size'):  # SAR read at this size (the shipped 48 px with --full)
-        cfg = _load(config)
+        cfg = load_config(config)
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             pipe = cfg[loader].dataset.pipeline
             i = next(i for i, t in enumerate(pipe) if t.type == 'mmkd.PairedResize')
@@ -126,7 +119,7 @@ def kd_mstar_overrides(key, config, scale, n_train, role, part):
     ``size`` px instead of 64 (the centre 128 px crop is kept)."""
     over = dict(param_scheduler=dict(T_max=scale['_epochs']))
     if scale.get('size'):
-        cfg = _load(config)
+        cfg = load_config(config)
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             pipe = cfg[loader].dataset.pipeline
             i = next(i for i, t in enumerate(pipe) if t.type == 'Resize')

@@ -7,12 +7,12 @@ import os.path as osp
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from _evidence_common import diagnose, merge
+from _evidence_common import diagnose, done, merge
 
 from mmkd.utils.paired_stats import teacher_gate
 from .data import cifar_data
 from .overrides import common_overrides
-from .runs import _done, step_cost, train, write_config
+from .runs import step_cost, train, write_config
 
 
 class _PartRuns:
@@ -84,7 +84,7 @@ class _PartRuns:
             return list(pool.map(lambda r: (r, train(r, args)), specs))
 
     def read(self, key, seed):
-        return _done(self.run_dir(f'{key}_seed{seed}'))
+        return done(osp.join(self.root, f'{key}_seed{seed}'))
 
 
 def run_part(ctx, part):
@@ -133,7 +133,7 @@ def _part_teacher_results(p):
     finds this part not run yet; exits when a teacher has no result otherwise."""
     args = p.args
     if args.summarize:
-        t_sums = [_done(p.run_dir(t[0])) for t in p.teachers]
+        t_sums = [done(osp.join(p.root, t[0])) for t in p.teachers]
     else:  # the teachers train alone: all the cores (side by side when several)
         t_runs = p.teacher_runs()
         workers = max(1, min(len(t_runs), args.jobs))
@@ -157,7 +157,7 @@ def _part_starts(p, out):
         for r, summary in p.run_all(p.start_runs()):
             out['runs'].setdefault('start', {})[r['seed']] = summary
     elif p.start:
-        out['runs']['start'] = {s: _done(p.run_dir(f'start_seed{s}'))
+        out['runs']['start'] = {s: done(osp.join(p.root, f'start_seed{s}'))
                                 for s in p.args.seeds}
 
 

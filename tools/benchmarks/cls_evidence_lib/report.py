@@ -7,7 +7,7 @@ import os
 import os.path as osp
 import statistics
 
-from _evidence_common import update_readme
+from _evidence_common import paired_values, update_readme
 
 from mmkd.utils.paired_stats import format_difference, paired_difference, verdict
 from .mutual import mutual_section
@@ -97,10 +97,9 @@ def method_table_lines(part, methods, res, base_key, seeds):
         ok = [a for a in accs if a is not None]
         med = f'{statistics.median(ok):.2f}' if ok else 'n/a'
         diff, read = '', ''
-        paired = [(runs[s]['acc'], base[s]['acc']) for s in seeds
-                  if runs.get(s) and base.get(s)]
-        if key != base_key and len(paired) >= 2:
-            d = paired_difference([p[0] for p in paired], [p[1] for p in paired])
+        accs_m, accs_b = paired_values(runs, base, seeds, 'acc')
+        if key != base_key and len(accs_m) >= 2:
+            d = paired_difference(accs_m, accs_b)
             stats[key] = d
             diff, read = format_difference(d, 2), verdict(d)
         name = f'**{label}**' if key in (base_key, part.get('main')) else label
@@ -118,10 +117,10 @@ def comparison_lines(part, res, seeds):
     fills ``res['comparisons']`` (and ``res['best_single']`` when there is one)."""
     lines, comparisons = [], {}
     for a_key, b_key in part.get('compare', ()):
-        ra, rb = res['runs'].get(a_key, {}), res['runs'].get(b_key, {})
-        pairs = [(ra[x]['acc'], rb[x]['acc']) for x in seeds if ra.get(x) and rb.get(x)]
-        if len(pairs) >= 2:
-            d = paired_difference([q[0] for q in pairs], [q[1] for q in pairs])
+        accs_a, accs_b = paired_values(res['runs'].get(a_key, {}),
+                                       res['runs'].get(b_key, {}), seeds, 'acc')
+        if len(accs_a) >= 2:
+            d = paired_difference(accs_a, accs_b)
             comparisons[f'{a_key} - {b_key}'] = d
             lines += ['', f'{a_key} against {b_key} (paired by seed): '
                       f'**{format_difference(d, 2)}** ({verdict(d)}).']
@@ -129,10 +128,10 @@ def comparison_lines(part, res, seeds):
     if best:
         res['best_single'] = best
         for m_key in part['compare_best']['multi']:
-            ra, rb = res['runs'].get(m_key, {}), res['runs'][best]
-            pairs = [(ra[x]['acc'], rb[x]['acc']) for x in seeds if ra.get(x) and rb.get(x)]
-            if len(pairs) >= 2:
-                d = paired_difference([q[0] for q in pairs], [q[1] for q in pairs])
+            accs_m, accs_b = paired_values(res['runs'].get(m_key, {}), res['runs'][best],
+                                           seeds, 'acc')
+            if len(accs_m) >= 2:
+                d = paired_difference(accs_m, accs_b)
                 comparisons[f'{m_key} - {best}'] = d
                 lines += ['', f'{m_key} against the better single teacher, {best} (higher '
                           f'mean over the seeds; paired by seed): '

@@ -1,46 +1,30 @@
-"""One run: its written config, training it with ``tools/train.py --resume`` (reused
-once ``final.json`` exists), its summary from the logged scalars, the loss-term
-diagnostic and the step cost (``bench_distill.py --config``)."""
+"""One run, what of it is this benchmark's own: its summary from the logged scalars
+(accuracy, the curve, the class-balanced reading, the teachers' weights) and its step
+cost (``bench_distill.py --config``). Writing its config and training it
+(``tools/train.py --resume``, reused once ``final.json`` exists) are
+``_evidence_common``'s steps, bound here to this script and this summary; so is the
+loss-term diagnostic (``_evidence_common.diagnose``)."""
 import json
-import os
 import os.path as osp
 import statistics
-import subprocess
 import sys
-import time
 
+import _evidence_common as common
 from _evidence_common import REPO
+
+WRITER = 'tools/benchmarks/cls_evidence.py'
 
 
 def write_config(path, base, overrides):
-    """The shipped config with the overrides merged in (mmengine's ``merge_from_dict``,
-    as ``--cfg-options`` would; digit keys index lists, ``_delete_`` replaces), dumped
-    whole so the run folder says exactly what ran."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(REPO, 'configs', base))
-    cfg.merge_from_dict(overrides, allow_list_keys=True)
-    cfg.dump(path)
-    with open(path) as fh:
-        body = fh.read()
-    with open(path, 'w') as fh:
-        fh.write(f'# Written by tools/benchmarks/cls_evidence.py: configs/{base}\n'
-                 f"# with the benchmark's overrides {overrides!r}\n" + body)
-
-
-def scalars(work_dir):
-    """Every record of the run's scalars.json files, oldest log first."""
-    logs = sorted((osp.join(root, f) for root, _, files in os.walk(work_dir)
-                   for f in files if f == 'scalars.json'), key=osp.getmtime)
-    recs = []
-    for path in logs:
-        with open(path) as fh:
-            recs += [json.loads(line) for line in fh if line.strip()]
-    return recs
+    """``_evidence_common.write_config`` as this benchmark's (its header as it has
+    always been: the overrides without their ``_delete_`` keys)."""
+    common.write_config(path, base, overrides, WRITER, header_merged=True)
 
 
 def summarise_run(work_dir, epochs):
-    """Final accuracy, the per-epoch accuracy curve and seconds per iteration."""
-    recs = scalars(work_dir)
+    """Final accuracy, the per-epoch accuracy curve and seconds per iteration (and the
+    class-balanced reading, the teachers' weights, when logged)."""
+    recs = common.scalars(work_dir)
     curve = {}
     times = []
     for r in recs:
@@ -70,33 +54,10 @@ def summarise_run(work_dir, epochs):
 
 
 def train(run, args, threads=None):
-    """Train one run unless it finished before; returns its summary."""
-    done = osp.join(run['dir'], 'final.json')
-    if osp.isfile(done):
-        with open(done) as fh:
-            return json.load(fh)
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'),
-           osp.join(run['dir'], 'run_config.py'), '--work-dir', run['dir'], '--resume']
-    print(f'[evidence] train {run["name"]}: ' + ' '.join(cmd), flush=True)
-    if args.dry_run:
-        return None
-    threads = str(threads or args.threads)
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-    t0 = time.time()
-    with open(osp.join(run['dir'], 'train.log'), 'a') as fh:
-        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
-    if proc.returncode:
-        print(f'[evidence] FAILED ({proc.returncode}): {run["dir"]}/train.log', flush=True)
-        return None
-    summary = summarise_run(run['dir'], run['epochs'])
-    if summary is None:
-        print(f'[evidence] no final accuracy in {run["dir"]}', flush=True)
-        return None
-    summary['wall_s'] = time.time() - t0
-    with open(done, 'w') as fh:
-        json.dump(summary, fh)
-    print(f'[evidence] {run["name"]}: {summary["acc"]:.2f}', flush=True)
-    return summary
+    """``_evidence_common.train`` with this benchmark's summary (:func:`summarise_run`);
+    the run's summary, or None."""
+    return common.train(run, args, lambda r: summarise_run(r['dir'], r['epochs']),
+                        threads, key='acc')
 
 
 STEP_REPEATS, STEP_WARMUP = 15, 3
@@ -122,11 +83,8 @@ def step_cost(run, args):
     print(f'[evidence] step cost {run["name"]}: ' + ' '.join(cmd), flush=True)
     if args.dry_run:
         return None
-    threads = str(args.threads)
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-    with open(osp.join(run['dir'], 'step_cost.log'), 'w') as fh:
-        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
-    if proc.returncode or not osp.isfile(out):
+    rc = common.run_logged(cmd, osp.join(run['dir'], 'step_cost.log'), args.threads)
+    if rc or not osp.isfile(out):
         print(f'[evidence] step cost FAILED: {run["dir"]}/step_cost.log', flush=True)
         return None
     with open(out) as fh:
@@ -145,10 +103,3 @@ def _step_summary(bench):
                 floor_r_star=1 + med['teacher'] / med['student'],
                 floor_each={k: 1 + v / med['student'] for k, v in each.items()})
 
-
-def _done(run):
-    path = osp.join(run['dir'], 'final.json')
-    if osp.isfile(path):
-        with open(path) as fh:
-            return json.load(fh)
-    return None

@@ -149,13 +149,12 @@ def _table_row(ctx, res, e, base_step, stats, ratios):
     cells = ['n/a' if v is None else f'{v:.2f}' for v in vals]
     m = _median(vals)
     diff = read = ratio = ''
-    paired = [(r[s]['value'], base[s]['value']) for s in seeds
-              if r.get(s) and base.get(s)]
-    if key != base_key and len(paired) >= 2:
-        d = paired_difference([p[0] for p in paired], [p[1] for p in paired])
+    row_vals, base_vals = common.paired_values(r, base, seeds, 'value')
+    if key != base_key and len(row_vals) >= 2:
+        d = paired_difference(row_vals, base_vals)
         stats[key] = d
         diff, read = format_difference(d, 2), verdict(d)
-        nz = [p for p in paired if p[1] > 0]
+        nz = [p for p in zip(row_vals, base_vals) if p[1] > 0]
         if ratio_col and len(nz) >= 2:
             q = paired_ratio([p[0] for p in nz], [p[1] for p in nz])
             ratios[key] = q
@@ -198,11 +197,10 @@ def _comparison_lines(ctx, res):
     comparisons = {}
     comp_lines = []
     for a, b in table.get('compare', ()):
-        ra, rb = runs.get(a, {}), runs.get(b, {})
-        pairs = [(ra[s]['value'], rb[s]['value']) for s in seeds
-                 if ra.get(s) and rb.get(s)]
-        if len(pairs) >= 2:
-            d = paired_difference([p[0] for p in pairs], [p[1] for p in pairs])
+        vals_a, vals_b = common.paired_values(runs.get(a, {}), runs.get(b, {}), seeds,
+                                              'value')
+        if len(vals_a) >= 2:
+            d = paired_difference(vals_a, vals_b)
             comparisons[f'{a} - {b}'] = d
             comp_lines.append(f'- `{a}` against `{b}` (paired by seed): '
                               f'**{format_difference(d, 2)}** ({verdict(d)})')
