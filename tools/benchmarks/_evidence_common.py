@@ -46,22 +46,20 @@ def load_config(config):
     return copy.deepcopy(_CONFIGS[config])
 
 
-def write_config(path, base, overrides, writer, header_merged=False):
+def write_config(path, base, overrides, writer):
     """The shipped config with the overrides merged in (mmengine's ``merge_from_dict``,
     as ``--cfg-options`` would; digit keys index lists, ``_delete_`` replaces), dumped
     whole so the run folder says exactly what ran. Its header names ``writer`` and the
-    overrides as given, or with ``header_merged`` as the merge leaves them (mmengine
-    pops their ``_delete_`` keys: the header ``cls_evidence.py`` has always written)."""
+    overrides as given, ``_delete_`` keys included (mmengine pops them from the dict it
+    merges: a copy, so the header's overrides rebuild the config)."""
     cfg = load_config(base)
-    merged = copy.deepcopy(overrides)  # the caller's dict stays as it was
-    cfg.merge_from_dict(merged, allow_list_keys=True)
+    cfg.merge_from_dict(copy.deepcopy(overrides), allow_list_keys=True)
     cfg.dump(path)
     with open(path) as fh:
         body = fh.read()
-    shown = merged if header_merged else overrides
     with open(path, 'w') as fh:
         fh.write(f'# Written by {writer}: configs/{base}\n'
-                 f"# with the benchmark's overrides {shown!r}\n" + body)
+                 f"# with the benchmark's overrides {overrides!r}\n" + body)
 
 
 def merge(a, b):

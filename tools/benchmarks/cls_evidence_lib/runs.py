@@ -16,9 +16,8 @@ WRITER = 'tools/benchmarks/cls_evidence.py'
 
 
 def write_config(path, base, overrides):
-    """``_evidence_common.write_config`` as this benchmark's (its header as it has
-    always been: the overrides without their ``_delete_`` keys)."""
-    common.write_config(path, base, overrides, WRITER, header_merged=True)
+    """``_evidence_common.write_config`` with this benchmark's name in the header."""
+    common.write_config(path, base, overrides, WRITER)
 
 
 def summarise_run(work_dir, epochs):
