@@ -358,6 +358,56 @@ def test_mtkd_dry_run_wires_both_teacher_checkpoints_into_every_run(tmp_path, da
                 f'--threads 1') in out
 
 
+def test_cross_modal_two_teachers_each_read_their_own_modality_at_the_cpu_scale(
+        tmp_path, data_root):
+    """mtkd-noisy: the clean and the noisy teacher, each trained once on its own
+    modality; every two-teacher run points each slot at its teacher, with each
+    teacher's network at the scale, and the student on the noisy images."""
+    from mmengine.config import Config
+    work = tmp_path / 'work'
+    ev.main(['mtkd-noisy', '--dry-run', '--work-dir', str(work), '--data-root', data_root,
+             '--no-readme', '--results-dir', str(tmp_path / 'res')])
+    table = ev.TABLES['mtkd-noisy']
+    keys = [m[0] for m in table['parts'][0]['methods']]
+    assert keys[:3] == ['baseline', 'kd', 'kd-noisy']
+    assert sorted(p.name for p in work.iterdir()) == sorted(
+        ['teacher-clean', 'teacher-noisy'] + [f'{k}_seed{s}' for k in keys for s in (0, 1, 2)])
+    scale = table['cpu']
+
+    def cfg(name):
+        return Config.fromfile(str(work / name / 'run_config.py'))
+
+    for name, modality in (('teacher-clean', 'clean'), ('teacher-noisy', 'noisy')):
+        t = cfg(name)
+        assert t.model.student_input == modality and 'teacher' not in t.model
+        assert t.model.student.backbone.arch == scale['teacher_arch']
+        assert t.train_cfg.max_epochs == scale['teacher_epochs']
+    clean, noisy = str(work / 'teacher-clean'), str(work / 'teacher-noisy')
+    for s in range(3):
+        base = cfg(f'baseline_seed{s}')
+        assert base.model.student_input == 'noisy' and 'teacher' not in base.model
+        for key, ckpt, modality in (('kd', clean, 'clean'), ('kd-noisy', noisy, 'noisy')):
+            t = cfg(f'{key}_seed{s}').model.teacher
+            assert (t.checkpoint, t.input, t.model.backbone.arch) == (
+                ckpt, modality, scale['teacher_arch'])
+        for key, aggregation in MTKD_ROWS:
+            c = cfg(f'{key}_seed{s}')
+            assert 'teacher' not in c.model and c.randomness.seed == s
+            assert c.model.student_input == 'noisy'
+            assert c.model.student.backbone.arch == scale['student_arch']
+            assert {n: (t.checkpoint, t.input, t.model.backbone.arch, t.model.head.in_channels)
+                    for n, t in c.model.teachers.items()} == dict(
+                clean=(clean, 'clean', scale['teacher_arch'], 64),
+                noisy=(noisy, 'noisy', scale['teacher_arch'], 64))
+            assert c.model.losses.mtkd.aggregation == aggregation
+            assert dict(c.model.losses.mtkd.inputs.teacher) == dict(
+                clean='t_clean_logits', noisy='t_noisy_logits')
+            # the baseline's data, noise and schedule
+            assert c.train_dataloader.dataset.to_dict() == base.train_dataloader.dataset.to_dict()
+            assert c.train_dataloader.dataset.pipeline[2].snr == scale['snr']
+            assert c.train_cfg.max_epochs == base.train_cfg.max_epochs == scale['epochs']
+
+
 def _finished(work, name, acc, **extra):
     finished(work, name, acc, curve={'60': acc}, s_per_iter=extra.pop('s_per_iter', 0.04))
     path = work / name / 'final.json'

@@ -61,6 +61,11 @@ Tables (``TABLES`` in ``cls_evidence_lib/tables.py``):
   the better single teacher, paired by seed; the teachers' weights as logged; and, once
   the training is done, the two-teacher KD step against its floor r* = 1 + sum_k
   t(teacher_k) / t(student) (``bench_distill.py --config`` on the rows' written configs).
+- ``mtkd-noisy``: two teachers that read different modalities, one student, at the
+  ``ds-cmkd`` scale: a teacher on the clean images and the same network on the noisy
+  ones (the student's modality), each trained once and each gated against the noisy
+  student; KD from each alone and from both with the three aggregations, each teacher
+  reading its own modality of the paired batch; the same report as ``mtkd-synthetic``.
 - ``kd-mstar``: Hinton KD on MSTAR-10 (real SAR, 2,425 test chips) with the shipped
   64 px configs: a ResNet-34 teacher trained on every training chip, a half-width
   ResNet-18 student that sees ``per_class`` labelled chips per class (a draw per seed;

@@ -1,6 +1,8 @@
 """The written overrides of a run's config: per table what it changes in the shipped
 config (networks and widths at the CPU scale, noise, schedule, image size, the method's
 variant), and the data, loaders, epochs and checkpointing common to every run."""
+import copy
+
 from _evidence_common import load_config
 
 CHANNELS = {'resnet8': (16, 16, 32, 64), 'resnet14': (16, 16, 32, 64),
@@ -15,15 +17,22 @@ DS_CMKD_KEYS = ('ds-cmkd', 'ds-cmkd_tproj', 'ds-cmkd_plus', 'sem-only', 'dcm-onl
 
 def ds_cmkd_overrides(key, config, scale, n_train, role, part=None):
     """The written overrides of one DS-CMKD-table run (a dict of top-level keys): the
-    CPU-scale networks and every width that follows them, the noise level, and the
-    paper's schedule (SGD 0.9, wd 5e-4, lr 0.1 -> 1e-6; cosine here)."""
+    CPU-scale networks and every width that follows them (every teacher's, for a row
+    that reads several), the noise level, and the paper's schedule (SGD 0.9, wd 5e-4,
+    lr 0.1 -> 1e-6; cosine here). Also the runs of the two-teacher ``mtkd-noisy``
+    table, which shares this scale."""
     s_arch = scale['teacher_arch'] if role == 'teacher' else scale['student_arch']
     t_arch = scale['teacher_arch']
     sc, tc = CHANNELS[s_arch], CHANNELS[t_arch]
     model = dict(student=dict(backbone=dict(arch=s_arch), head=dict(in_channels=sc[3])))
     if role != 'teacher' and key != 'baseline':
-        model['teacher'] = dict(model=dict(backbone=dict(arch=t_arch),
-                                           head=dict(in_channels=tc[3])))
+        net = dict(model=dict(backbone=dict(arch=t_arch), head=dict(in_channels=tc[3])))
+        # a row of several teachers (``part['reads']``): each teacher slot at the scale
+        slots = sorted(set((part or {}).get('reads', {}).get(key, {})) - {'teacher'})
+        if slots:
+            model['teachers'] = {slot: copy.deepcopy(net) for slot in slots}
+        else:
+            model['teacher'] = net
     losses = {}
     if key in DS_CMKD_KEYS:
         d = scale['projector_dim']
