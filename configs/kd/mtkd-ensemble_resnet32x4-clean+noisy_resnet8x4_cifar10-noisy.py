@@ -1,6 +1,6 @@
 # Two teachers, two modalities, one student: a ResNet32x4 on the clean images
 # (configs/ds_cmkd/resnet32x4_cifar10-clean_teacher.py) and a ResNet32x4 on the noisy
-# ones (configs/ds_cmkd/resnet32x4_cifar10-noisy_teacher.py) teach ResNet8x4 on the noisy
+# ones (configs/kd/resnet32x4_cifar10-noisy_teacher.py) teach ResNet8x4 on the noisy
 # images. Each teacher reads its own modality of the paired batch (input='clean' /
 # 'noisy'): the optical + SAR teachers of a SAR student, on the CIFAR-10 clean/noisy
 # pair. MultiTeacherKDLoss with one target, the average of the two teachers' softened
