@@ -386,10 +386,12 @@ def test_cross_modal_two_teachers_each_read_their_own_modality_at_the_cpu_scale(
     for s in range(3):
         base = cfg(f'baseline_seed{s}')
         assert base.model.student_input == 'noisy' and 'teacher' not in base.model
-        for key, ckpt, modality in (('kd', clean, 'clean'), ('kd-noisy', noisy, 'noisy')):
-            t = cfg(f'{key}_seed{s}').model.teacher
-            assert (t.checkpoint, t.input, t.model.backbone.arch) == (
-                ckpt, modality, scale['teacher_arch'])
+        for key, ckpt, modality, weight in (
+                ('kd', clean, 'clean', 0.9), ('kd-noisy', noisy, 'noisy', 0.9),
+                ('kd_x2', clean, 'clean', 1.8), ('kd-noisy_x2', noisy, 'noisy', 1.8)):
+            m = cfg(f'{key}_seed{s}').model  # x2: one teacher at the sum's KD weight
+            assert (m.teacher.checkpoint, m.teacher.input, m.teacher.model.backbone.arch,
+                    m.losses.kd.loss_weight) == (ckpt, modality, scale['teacher_arch'], weight)
         for key, aggregation in MTKD_ROWS:
             c = cfg(f'{key}_seed{s}')
             assert 'teacher' not in c.model and c.randomness.seed == s

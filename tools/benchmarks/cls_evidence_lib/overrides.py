@@ -11,6 +11,22 @@ CHANNELS = {'resnet8': (16, 16, 32, 64), 'resnet14': (16, 16, 32, 64),
             'resnet32x4': (32, 64, 128, 256)}
 
 
+# logit-kd rows whose term warms up (mdistiller: linearly over the first 20 of 240
+# epochs) -> the loss's name in the config
+LOGIT_WARMUP = {'dkd': 'dkd', 'dkd-ls': 'dkd', 'reviewkd': 'reviewkd'}
+
+
+def warmup_iters(epochs, n_train, batch_size=64):
+    """The authors' warm-up, 20 of 240 epochs, as the same share of a run of
+    ``epochs`` over ``n_train`` images, in iterations (at least 1)."""
+    return max(1, round(epochs * -(-n_train // batch_size) * 20 / 240))
+
+
+def cifar_resnet_blocks(arch):
+    """Blocks per stage of RepDistiller's CIFAR ResNet ``arch`` (depth 6n + 2)."""
+    return (int(arch[len('resnet'):].split('x')[0]) - 2) // 6
+
+
 DS_CMKD_KEYS = ('ds-cmkd', 'ds-cmkd_tproj', 'ds-cmkd_plus', 'sem-only', 'dcm-only',
                 'no-dcm-self', 'no-dcm-cross')
 
@@ -51,6 +67,18 @@ def ds_cmkd_overrides(key, config, scale, n_train, role, part=None):
                         else full[keep])
             kept.update(losses.get(keep, {}))
             losses = {'_delete_': True, keep: kept}
+    elif key in ('kd_x2', 'kd-noisy_x2'):  # mtkd-noisy: one teacher at the sum's KD weight
+        losses['kd'] = dict(loss_weight=1.8)
+    elif key in LOGIT_WARMUP:  # logit-kd: the authors' 20-of-240-epoch warm-up, same share
+        loss = LOGIT_WARMUP[key]
+        losses[loss] = dict(schedule=dict(warmup=warmup_iters(scale['_epochs'], n_train),
+                                          by_epoch=False))
+        if key == 'reviewkd':  # channels and the teacher's last pre-activation per stage
+            losses[loss].update(student_channels=[sc[1], sc[2], sc[3], sc[3]],
+                                teacher_channels=[tc[1], tc[2], tc[3], tc[3]])
+            last = cifar_resnet_blocks(t_arch) - 1
+            model['taps'] = {f't_preact{i}': f'teacher.backbone.layer{i}.{last}.preact'
+                             for i in (1, 2, 3)}
     elif key == 'fitnets':
         model['connectors'] = dict(s_feat2_adapted=dict(in_channels=sc[2],
                                                         out_channels=tc[2]))
