@@ -67,6 +67,45 @@ def test_dry_run_writes_every_config_with_the_cpu_scale_overrides(tmp_path, data
     assert cfg('at_seed0').train_cfg.val_interval == scale['epochs']
 
 
+def test_logit_table_keeps_the_authors_warmup_share_and_fits_reviewkd_to_the_networks(
+        tmp_path, data_root):
+    """logit-kd: the shipped zoo configs at the ds-cmkd scale; DKD's and ReviewKD's
+    20-of-240-epoch warm-ups become the same share of the 6-epoch run in iterations,
+    ReviewKD taps the CPU teacher's last pre-activation per stage with its channels."""
+    from cls_evidence_lib.overrides import cifar_resnet_blocks, warmup_iters
+    from mmengine.config import Config
+    work = tmp_path / 'work'
+    ev.main(['logit-kd', '--dry-run', '--work-dir', str(work), '--data-root', data_root,
+             '--no-readme', '--results-dir', str(tmp_path / 'res')])
+    scale = ev.TABLES['logit-kd']['cpu']
+    keys = [m[0] for m in ev.TABLES['logit-kd']['parts'][0]['methods']]
+    assert keys == ['baseline', 'kd', 'dkd', 'dkd-ls', 'kd-ls', 'dist', 'reviewkd']
+    assert (cifar_resnet_blocks('resnet20'), cifar_resnet_blocks('resnet32x4'),
+            cifar_resnet_blocks('resnet8')) == (3, 5, 1)
+    n_train = 10 * scale['per_class']
+    steps = scale['epochs'] * -(-n_train // 64)
+    assert warmup_iters(scale['epochs'], n_train) == round(steps / 12) == 40
+    assert warmup_iters(240, 50000) == 20 * 782  # the authors' 20 epochs of 240
+
+    def cfg(name):
+        return Config.fromfile(str(work / name / 'run_config.py'))
+
+    for key, loss in (('dkd', 'dkd'), ('dkd-ls', 'dkd'), ('reviewkd', 'reviewkd')):
+        c = cfg(f'{key}_seed1')
+        assert dict(c.model.losses[loss].schedule) == dict(warmup=40, by_epoch=False)
+        assert c.model.teacher.model.backbone.arch == scale['teacher_arch']
+        assert c.model.teacher.checkpoint == str(work / 'teacher')
+    assert cfg('dkd-ls_seed0').model.losses.dkd.logit_standardize is True
+    assert cfg('dkd-ls_seed0').model.losses.dkd.alpha == 9.0
+    r = cfg('reviewkd_seed0').model
+    assert r.losses.reviewkd.student_channels == r.losses.reviewkd.teacher_channels == [
+        16, 32, 64, 64]
+    assert {k: v for k, v in r.taps.items() if 'preact' in k} == {
+        f't_preact{i}': f'teacher.backbone.layer{i}.2.preact' for i in (1, 2, 3)}
+    for key in ('kd-ls', 'dist'):  # no warm-up in these, none added
+        assert 'schedule' not in next(iter(cfg(f'{key}_seed0').model.losses.values()))
+
+
 def test_too_small_a_test_set_is_refused(tmp_path, data_root):
     msg = None
     try:

@@ -61,6 +61,10 @@ Tables (``TABLES`` in ``cls_evidence_lib/tables.py``):
   the better single teacher, paired by seed; the teachers' weights as logged; and, once
   the training is done, the two-teacher KD step against its floor r* = 1 + sum_k
   t(teacher_k) / t(student) (``bench_distill.py --config`` on the rows' written configs).
+- ``logit-kd``: the logit methods (DKD, logit standardisation on KD and DKD, DIST) and
+  ReviewKD beside Hinton KD, the shipped ``configs/ds_cmkd/zoo/`` configs at the
+  ``ds-cmkd`` scale with its teacher and baseline; DKD's and ReviewKD's warm-ups (20 of
+  the authors' 240 epochs) kept as the same share of the run, in iterations.
 - ``mtkd-noisy``: two teachers that read different modalities, one student, at the
   ``ds-cmkd`` scale: a teacher on the clean images and the same network on the noisy
   ones (the student's modality), each trained once and each gated against the noisy
