@@ -458,6 +458,39 @@ def test_shipped_configs_route_each_teacher_its_modality(config, sizes, teachers
     assert torch.isfinite(losses['loss_mtkd']) and losses['loss_mtkd'] > 0
 
 
+@pytest.mark.parametrize('aggregation', ['ensemble', 'sum', 'camkd'])
+def test_clean_and_noisy_teachers_each_read_their_own_image_of_the_pair(aggregation,
+                                                                        tmp_path):
+    """configs/kd/mtkd-*_resnet32x4-clean+noisy_*: the two images of a pair have the same
+    shape, so the routing is checked on the values: the clean teacher's backbone gets the
+    clean tensor, the noisy teacher's and the student's the noisy one."""
+    from conftest import REPO
+    from test_package import _fill_checkpoints
+
+    from mmkd.registry import MODELS
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs', 'kd',
+        f'mtkd-{aggregation}_resnet32x4-clean+noisy_resnet8x4_cifar10-noisy.py'))
+    _fill_checkpoints(cfg.model, tmp_path)
+    torch.manual_seed(0)
+    d = MODELS.build(cfg.model)
+    assert sorted(d.teachers) == ['clean', 'noisy']
+    seen = {}
+    nets = dict(d.teachers, student=d.student)
+    for name, net in nets.items():
+        net.backbone.register_forward_pre_hook(
+            lambda m, a, name=name: seen.__setitem__(name, a[0].detach().clone()))
+    g = torch.Generator().manual_seed(0)
+    inputs = {m: torch.randn(2, 3, 32, 32, generator=g) for m in ('clean', 'noisy')}
+    losses = d(inputs, _labelled([1, 7]), mode='loss')
+    assert torch.equal(seen['clean'], inputs['clean'])
+    assert torch.equal(seen['noisy'], inputs['noisy'])
+    assert torch.equal(seen['student'], inputs['noisy'])
+    assert {k for k in losses if k.startswith('mtkd.weight_')} == {
+        'mtkd.weight_clean', 'mtkd.weight_noisy'}
+    assert torch.isfinite(losses['loss_mtkd']) and losses['loss_mtkd'] > 0
+
+
 @pytest.mark.parametrize('aggregation, weights', [
     ('ensemble', dict(resnet34=0.5, vgg8=0.5)), ('sum', dict(resnet34=1.0, vgg8=1.0)),
     ('camkd', None)])
