@@ -35,8 +35,9 @@ def ds_cmkd_overrides(key, config, scale, n_train, role, part=None):
     """The written overrides of one DS-CMKD-table run (a dict of top-level keys): the
     CPU-scale networks and every width that follows them (every teacher's, for a row
     that reads several), the noise level, and the paper's schedule (SGD 0.9, wd 5e-4,
-    lr 0.1 -> 1e-6; cosine here). Also the runs of the two-teacher ``mtkd-noisy``
-    table, which shares this scale."""
+    lr 0.1 -> 1e-6; cosine here). Also the runs of the ``mtkd-noisy`` and ``logit-kd``
+    tables, which share this scale (their row variants: the single teachers at the
+    sum's KD weight; the warm-ups and ReviewKD's taps and channels)."""
     s_arch = scale['teacher_arch'] if role == 'teacher' else scale['student_arch']
     t_arch = scale['teacher_arch']
     sc, tc = CHANNELS[s_arch], CHANNELS[t_arch]
