@@ -176,6 +176,9 @@ _NOISY_CIFAR_CPU = dict(teacher_arch='resnet20', student_arch='resnet8', per_cla
 _NOISY_CIFAR_FULL = dict(teacher_arch='resnet32x4', student_arch='resnet8x4', per_class=None,
                          test_per_class=None, teacher_epochs=300, epochs=300,
                          projector_dim=2048, snr=0.1, lr=0.1)
+# what the tables of that scale share: its overrides and both scales
+_NOISY_CIFAR = dict(overrides=lambda *a: ds_cmkd_overrides(*a), cpu=_NOISY_CIFAR_CPU,
+                    full=_NOISY_CIFAR_FULL)
 
 
 def _mtkd_noisy_parts():
@@ -260,8 +263,8 @@ def _logit_kd_parts():
 
 TABLES = {
     'ds-cmkd': dict(
+        _NOISY_CIFAR,
         title='DS-CMKD on noisy CIFAR-10 (SNR 0.1)',
-        overrides=lambda *a: ds_cmkd_overrides(*a),
         parts=[dict(
             name='', title='DS-CMKD on noisy CIFAR-10 (SNR 0.1)', main='ds-cmkd',
             teacher=('teacher', 'ResNet teacher on clean images',
@@ -283,9 +286,8 @@ TABLES = {
                        vid=(83.82, 2.42), rkd=(82.96, 1.56), crd=(84.01, 2.61),
                        semckd=(84.20, 2.80)))],
         readme='configs/ds_cmkd/README.md',
-        results_dir='configs/ds_cmkd/evidence',
         # sized for 2 CPU cores: 48 student runs of ~470 steps in about 75 minutes
-        cpu=_NOISY_CIFAR_CPU, full=_NOISY_CIFAR_FULL,
+        results_dir='configs/ds_cmkd/evidence',
     ),
     'cmkd': dict(
         title='CMKD-s on CIFAR-10 EO / simulated SAR',
@@ -335,23 +337,21 @@ TABLES = {
         parts=_mtkd_synthetic_parts(),
         results_dir='configs/kd/evidence-mtkd',
     ),
-    # ds-cmkd's scale: two teachers of 20 epochs side by side, then 18 student runs of
+    # ds-cmkd's scale: two teachers of 20 epochs side by side, then 24 student runs of
     # 6 epochs (the two-teacher rows run both teachers' forwards in every step)
     'mtkd-noisy': dict(
+        _NOISY_CIFAR,
         title='Two teachers, two modalities, on noisy CIFAR-10 (SNR 0.1)',
-        overrides=lambda *a: ds_cmkd_overrides(*a),
         parts=_mtkd_noisy_parts(),
         readme='configs/kd/README.md',
         results_dir='configs/kd/evidence-mtkd-noisy',
-        cpu=_NOISY_CIFAR_CPU, full=_NOISY_CIFAR_FULL,
     ),
     # ds-cmkd's teacher, baseline and scale: 5 logit / ReviewKD rows beside KD
     'logit-kd': dict(
+        _NOISY_CIFAR,
         title='The logit methods and ReviewKD on noisy CIFAR-10 (SNR 0.1)',
-        overrides=lambda *a: ds_cmkd_overrides(*a),
         parts=_logit_kd_parts(),
         readme='configs/ds_cmkd/README.md',
         results_dir='configs/ds_cmkd/evidence-logit',
-        cpu=_NOISY_CIFAR_CPU, full=_NOISY_CIFAR_FULL,
     ),
 }
