@@ -426,6 +426,29 @@ def test_two_teacher_run_exports_the_student_and_resumes_exactly(
 
 
 # ---------------------------------------------------------------- the shipped configs
+def _shipped_loss_step(config, sizes, tmp_path):
+    """Build a shipped config with random teacher weights, record what each teacher's
+    and the student's backbone receives, and take one loss step on a paired batch of
+    random images (``sizes``: modality -> (channels, size)). Returns the config, the
+    distiller, the inputs, what each network saw and the losses."""
+    from conftest import REPO
+    from test_package import _fill_checkpoints
+
+    from mmkd.registry import MODELS
+    cfg = Config.fromfile(osp.join(REPO, config))
+    _fill_checkpoints(cfg.model, tmp_path)
+    torch.manual_seed(0)
+    d = MODELS.build(cfg.model)
+    seen = {}
+    for name, net in dict(d.teachers, student=d.student).items():
+        net.backbone.register_forward_pre_hook(
+            lambda m, a, name=name: seen.__setitem__(name, a[0].detach().clone()))
+    g = torch.Generator().manual_seed(0)
+    inputs = {m: torch.randn(2, c, s, s, generator=g) for m, (c, s) in sizes.items()}
+    losses = d(inputs, _labelled([1, 7]), mode='loss')
+    return cfg, d, inputs, seen, losses
+
+
 @pytest.mark.parametrize('config, sizes, teachers', [
     ('configs/cmkd/mtkd-camkd_eo+simsar-teachers_resnet34_cifar10.py',
      dict(eo=(3, 32), sar=(1, 48)), ('eo', 'sar')),
@@ -435,25 +458,11 @@ def test_two_teacher_run_exports_the_student_and_resumes_exactly(
 def test_shipped_configs_route_each_teacher_its_modality(config, sizes, teachers, tmp_path):
     """The configs build with random teacher weights and take one loss step on a paired
     batch of their modalities (EO 32 px and SAR 48 px; clean and noisy)."""
-    from conftest import REPO
-    from test_package import _fill_checkpoints
-
-    from mmkd.registry import MODELS
-    cfg = Config.fromfile(osp.join(REPO, config))
-    _fill_checkpoints(cfg.model, tmp_path)
-    torch.manual_seed(0)
-    d = MODELS.build(cfg.model)
+    cfg, d, _, seen, losses = _shipped_loss_step(config, sizes, tmp_path)
     assert sorted(d.teachers) == sorted(teachers)
-    seen = {}
-    for name, t in d.teachers.items():
-        t.backbone.register_forward_pre_hook(
-            lambda m, a, name=name: seen.__setitem__(name, tuple(a[0].shape[1:])))
-    g = torch.Generator().manual_seed(0)
-    inputs = {m: torch.randn(2, c, s, s, generator=g) for m, (c, s) in sizes.items()}
-    losses = d(inputs, _labelled([1, 7]), mode='loss')
     for name in teachers:
         c, s = sizes[cfg.model.teachers[name].input]
-        assert seen[name] == (c, s, s)
+        assert tuple(seen[name].shape[1:]) == (c, s, s)
         assert 0 <= losses[f'mtkd.weight_{name}'].item() <= 1
     assert torch.isfinite(losses['loss_mtkd']) and losses['loss_mtkd'] > 0
 
@@ -464,25 +473,10 @@ def test_clean_and_noisy_teachers_each_read_their_own_image_of_the_pair(aggregat
     """configs/kd/mtkd-*_resnet32x4-clean+noisy_*: the two images of a pair have the same
     shape, so the routing is checked on the values: the clean teacher's backbone gets the
     clean tensor, the noisy teacher's and the student's the noisy one."""
-    from conftest import REPO
-    from test_package import _fill_checkpoints
-
-    from mmkd.registry import MODELS
-    cfg = Config.fromfile(osp.join(
-        REPO, 'configs', 'kd',
-        f'mtkd-{aggregation}_resnet32x4-clean+noisy_resnet8x4_cifar10-noisy.py'))
-    _fill_checkpoints(cfg.model, tmp_path)
-    torch.manual_seed(0)
-    d = MODELS.build(cfg.model)
+    config = f'configs/kd/mtkd-{aggregation}_resnet32x4-clean+noisy_resnet8x4_cifar10-noisy.py'
+    _, d, inputs, seen, losses = _shipped_loss_step(
+        config, dict(clean=(3, 32), noisy=(3, 32)), tmp_path)
     assert sorted(d.teachers) == ['clean', 'noisy']
-    seen = {}
-    nets = dict(d.teachers, student=d.student)
-    for name, net in nets.items():
-        net.backbone.register_forward_pre_hook(
-            lambda m, a, name=name: seen.__setitem__(name, a[0].detach().clone()))
-    g = torch.Generator().manual_seed(0)
-    inputs = {m: torch.randn(2, 3, 32, 32, generator=g) for m in ('clean', 'noisy')}
-    losses = d(inputs, _labelled([1, 7]), mode='loss')
     assert torch.equal(seen['clean'], inputs['clean'])
     assert torch.equal(seen['noisy'], inputs['noisy'])
     assert torch.equal(seen['student'], inputs['noisy'])
