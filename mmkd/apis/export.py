@@ -89,7 +89,10 @@ def student_config(cfg: Config, scope: Optional[str] = None,
     from mmkd.utils.mmdet_kd import is_mmdet_kd_config, plain_student_model_cfg
     if is_mmdet_kd_config(cfg):  # mmdet's own KD detector (LD): the student is the model
         out = copy.deepcopy(cfg)
+        student_input = out.model.get('student_input')  # mmkd's paired variant
         out.model = plain_student_model_cfg(out.model)
+        if student_input is not None:
+            _student_datasets(out, student_input)
         out.default_scope = scope or 'mmdet'
         return _without_distillation_runtime(out)
     if not is_distillation_config(cfg):
@@ -110,21 +113,26 @@ def student_config(cfg: Config, scope: Optional[str] = None,
     if paired_dp is not None and 'preprocessors' in paired_dp:
         model_cfg['data_preprocessor'] = ConfigDict(dp)
     out.model = model_cfg
-    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        if out.get(split) and out[split].get('dataset'):
-            # a teacher cache serves the distillation run only: the student alone reads
-            # the dataset the cache wraps
-            while _type_name(out[split].dataset) == 'TeacherCacheDataset':
-                out[split].dataset = out[split].dataset['dataset']
-            if student_input is not None:
-                _single_modality_dataset(out[split].dataset, student_input,
-                                         f'{split}.dataset')
+    _student_datasets(out, student_input)
     out.default_scope = scope or student_scope or (
         cfg.get('default_scope') if cfg.get('default_scope') != 'mmkd' else None)
     if out.default_scope is None:
         raise ValueError('cannot tell which OpenMMLab library the student belongs to; '
                          'pass scope= (mmpretrain, mmdet or mmseg)')
     return _without_distillation_runtime(out)
+
+
+def _student_datasets(out: Config, student_input: Optional[str]) -> None:
+    """Each loader's dataset as the student alone reads it: without a teacher cache
+    (it serves the distillation run only; the student reads the dataset it wraps), and
+    with ``student_input`` its modality alone."""
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if out.get(split) and out[split].get('dataset'):
+            while _type_name(out[split].dataset) == 'TeacherCacheDataset':
+                out[split].dataset = out[split].dataset['dataset']
+            if student_input is not None:
+                _single_modality_dataset(out[split].dataset, student_input,
+                                         f'{split}.dataset')
 
 
 def _without_distillation_runtime(out: Config) -> Config:

@@ -15,6 +15,11 @@ reach it through this module:
 - :class:`mmkd.TeacherHashHook` fingerprints its ``teacher_model``
   (``mmkd/engine/hooks/teacher_hash_hook.py``: hashing is the distillers', and
   ``mmkd.utils`` imports no model code);
+- mmkd's ``PairedKDSingleStageDetector`` (``mmkd/models/det/paired_kd_one_stage.py``)
+  is that detector with the teacher and the student reading two modalities of a paired
+  batch: its plain student also takes the student's own data preprocessor (the paired
+  one's ``student_input`` entry), and its datasets read the student's modality alone
+  (:func:`mmkd.apis.export.student_config`);
 - :func:`check_teacher_ckpt` names ``model.teacher_ckpt`` when the file is missing
   (``tools/train.py``, before the model is built; mmengine alone would say only that
   some file does not exist).
@@ -28,10 +33,12 @@ from mmengine.config import Config, ConfigDict
 
 from mmkd.registry import type_name as _type_name
 
-MMDET_KD_TYPES = ('KnowledgeDistillationSingleStageDetector', )
+MMDET_KD_TYPES = ('KnowledgeDistillationSingleStageDetector',
+                  'PairedKDSingleStageDetector')  # mmkd's, on paired batches
 # distillation head -> (plain head, plain detector, the keys only distillation uses)
 KD_HEADS = {'LDHead': ('GFLHead', 'GFL', ('loss_ld', ))}
-KD_DETECTOR_KEYS = ('teacher_config', 'teacher_ckpt', 'eval_teacher')
+KD_DETECTOR_KEYS = ('teacher_config', 'teacher_ckpt', 'eval_teacher', 'student_input',
+                    'teacher_input')
 
 
 def is_mmdet_kd_config(cfg: Config) -> bool:
@@ -49,8 +56,18 @@ def is_mmdet_kd_model(model) -> bool:
 def plain_student_model_cfg(model_cfg: dict) -> ConfigDict:
     """The student of mmdet's KD detector as a plain mmdet detector config: the
     detector and head types without distillation, no teacher keys, no LD loss. The KD
-    detector's ``state_dict()`` loads into it as it is (the teacher is not in it)."""
+    detector's ``state_dict()`` loads into it as it is (the teacher is not in it).
+    On paired batches (``student_input``, mmkd's ``PairedKDSingleStageDetector``), the
+    student's data preprocessor is the paired preprocessor's entry for its modality."""
     out = ConfigDict(copy.deepcopy(dict(model_cfg)))
+    student_input = out.get('student_input')
+    if student_input is not None:
+        preprocessors = (out.get('data_preprocessor') or {}).get('preprocessors') or {}
+        if student_input not in preprocessors:
+            raise KeyError(f'model.student_input {student_input!r} has no entry in '
+                           f'model.data_preprocessor.preprocessors '
+                           f'({sorted(preprocessors)})')
+        out['data_preprocessor'] = ConfigDict(copy.deepcopy(preprocessors[student_input]))
     head = out.get('bbox_head') or {}
     name = _type_name(head)
     if name not in KD_HEADS:

@@ -66,21 +66,28 @@ def build_ld(teacher_ckpt):
     return model
 
 
-def batch(model, size=64):
-    """Two images with boxes the stride-8 grid can hold, through the model's own data
-    preprocessor (normalisation, padding) as in training."""
+def det_samples(size=64):
+    """Two data samples with boxes the stride-8 grid can hold."""
     from mmdet.structures import DetDataSample
-    g = torch.Generator().manual_seed(0)
     boxes = [[[8, 8, 30, 28], [34, 30, 56, 60]], [[16, 20, 40, 44]]]
     labels = [[0, 2], [1]]
-    samples, inputs = [], []
+    samples = []
     for b, lab in zip(boxes, labels):
         s = DetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
                                         scale_factor=(1., 1.)))
         s.gt_instances = InstanceData(bboxes=torch.tensor(b, dtype=torch.float32),
                                       labels=torch.tensor(lab))
         samples.append(s)
-        inputs.append(torch.randint(0, 256, (3, size, size), generator=g, dtype=torch.uint8))
+    return samples
+
+
+def batch(model, size=64):
+    """Two images with boxes the stride-8 grid can hold, through the model's own data
+    preprocessor (normalisation, padding) as in training."""
+    g = torch.Generator().manual_seed(0)
+    samples = det_samples(size)
+    inputs = [torch.randint(0, 256, (3, size, size), generator=g, dtype=torch.uint8)
+              for _ in samples]
     data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), training=True)
     return data['inputs'], data['data_samples']
 
@@ -332,3 +339,200 @@ def test_ld_run_exports_a_plain_gfl_and_hashes_the_teacher(tmp_path, teacher_fil
     cfg.train_cfg.max_epochs = 2
     with pytest.raises(TeacherChangedError, match='between the checkpoint and this run'):
         Runner.from_cfg(cfg).train()
+
+
+# ------------------------------------------------------------------- cross-modal LD
+CROSS_CFG = osp.join(LD, 'ld_gfl_r50-pafpn-optical_r18-fpn-infrared_synthetic-det.py')
+INFRARED_CFG = osp.join(LD, 'gfl_r18-fpn_synthetic-det-infrared.py')
+CROSS = osp.join(REPO, 'configs', 'det_kd', 'cross_modal')
+RETINA_CROSS_CFG = osp.join(CROSS, 'kd_soft_r50-pafpn-optical_r18-fpn-infrared_synthetic-det.py')
+RETINA_INFRARED_CFG = osp.join(CROSS, 'retinanet_r18-fpn_synthetic-det-infrared.py')
+
+
+def build_cross(teacher_ckpt, **changes):
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(CROSS_CFG)
+    cfg.model.teacher_ckpt = teacher_ckpt
+    for key, value in changes.items():  # replaced whole (ConfigDict.update would merge)
+        cfg.model[key] = value
+    torch.manual_seed(1)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def paired_batch(model, size=64, optical_size=None, seed=0):
+    """Two paired samples (a 3-band optical and a 1-band infrared image of each, the
+    boxes in the infrared frame) through the model's paired data preprocessor."""
+    g = torch.Generator().manual_seed(seed)
+    samples, o = det_samples(size), optical_size or size
+    inputs = [dict(
+        optical=torch.randint(0, 256, (3, o, o), generator=g, dtype=torch.uint8),
+        infrared=torch.randint(0, 256, (1, size, size), generator=g, dtype=torch.uint8))
+        for _ in samples]
+    data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), training=True)
+    return data['inputs'], data['data_samples']
+
+
+def test_cross_modal_ld_config_is_lds_on_the_retinanet_grids_paired_data():
+    """The cross-modal LD config is the LD config but for what the pair needs: the
+    paired detector's routing, the student's one-band stem and the paired data
+    (preprocessor and datasets: the RetinaNet cross-modal grid's, from one base file);
+    its baseline reads infrared as the RetinaNet grid's infrared student does."""
+    from mmkd.apis.export import student_config
+    ld, cross, ir = (Config.fromfile(p) for p in (LD_CFG, CROSS_CFG, INFRARED_CFG))
+    retina_cross, retina_ir = (Config.fromfile(p) for p in (RETINA_CROSS_CFG,
+                                                            RETINA_INFRARED_CFG))
+    routing = ('type', 'student_input', 'teacher_input', 'data_preprocessor', 'backbone')
+    assert {k: v for k, v in cross.model.items() if k not in routing} == \
+        {k: v for k, v in ld.model.items() if k not in routing}
+    assert cross.model.type == 'mmkd.PairedKDSingleStageDetector'
+    assert (cross.model.student_input, cross.model.teacher_input) == ('infrared', 'optical')
+    assert cross.model.backbone == dict(ld.model.backbone, in_channels=1)
+    assert cross.model.teacher_config == TEACHER_CFG  # the same optical teacher as LD's
+    assert cross.model.data_preprocessor == retina_cross.model.data_preprocessor
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert cross[split] == retina_cross[split], split
+        assert ir[split] == retina_ir[split], split
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'custom_hooks',
+                'custom_imports', 'randomness', 'val_evaluator'):
+        assert cross[key] == ld[key], key
+    assert ir.model == dict(Config.fromfile(STUDENT_CFG).model,
+                            backbone=dict(ld.model.backbone, in_channels=1),
+                            data_preprocessor=retina_ir.model.data_preprocessor)
+    # no helper variable of the bases reaches the configs (or an exported student's)
+    for c in (cross, ir, retina_cross, retina_ir):
+        assert not {'paired_data', 'infrared_data', '_pd', '_ir', '_meta_keys'} & set(c)
+    # the exported student is the infrared baseline's GFL, reading infrared with mmdet
+    out = student_config(cross)
+    dp = dict(out.model.data_preprocessor)
+    assert dp.pop('type') == 'mmdet.DetDataPreprocessor'
+    assert dp == {k: v for k, v in ir.model.data_preprocessor.items() if k != 'type'}
+    assert {k: v for k, v in out.model.items() if k != 'data_preprocessor'} == \
+        {k: v for k, v in ir.model.items() if k != 'data_preprocessor'}
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds = out[split].dataset
+        assert ds.type == 'CocoDataset' and ds.data_prefix == dict(img='infrared/'), split
+        assert ds.pipeline[0] == dict(type='LoadImageFromFile', color_type='grayscale')
+    assert 'mmkd' not in out.pretty_text
+
+
+def test_cross_modal_ld_step_reads_infrared_for_the_student_and_optical_for_the_teacher(
+        teacher_file):
+    """mmdet's LD losses with the student on the infrared image and the teacher on the
+    optical one: equal to mmdet's head loss computed by hand from those two, the
+    optical image reaching loss_ld only, the infrared image every term; the teacher
+    untouched; prediction from infrared alone."""
+    from mmdet.models.detectors.single_stage import SingleStageDetector
+
+    from mmkd.models.distillers.integrity import state_hash
+    model = build_cross(teacher_file)
+    teacher = model.teacher_model
+    before = state_hash(teacher.state_dict())
+    assert type(model.bbox_head).__name__ == 'LDHead'
+    assert model.backbone.conv1.in_channels == 1 and teacher.backbone.conv1.in_channels == 3
+    assert not any(k.startswith('teacher') for k in model.state_dict())
+    model.train()
+    inputs, samples = paired_batch(model)
+    assert inputs['optical'].shape[1] == 3 and inputs['infrared'].shape[1] == 1
+    losses = model.loss(inputs, samples)
+    assert set(losses) == {'loss_cls', 'loss_bbox', 'loss_dfl', 'loss_ld'}
+
+    def total(d):
+        return {k: float(sum(v)) for k, v in d.items()}
+    with torch.no_grad():
+        got = total(model.loss(inputs, samples))
+        x = SingleStageDetector.extract_feat(model, inputs['infrared'])
+        t_out = teacher.bbox_head(teacher.extract_feat(inputs['optical']))
+        ref = total(model.bbox_head.loss(x, t_out, samples))
+        assert got == pytest.approx(ref, rel=1e-6)
+        assert got['loss_ld'] > 0 and got['loss_bbox'] > 0
+        other_optical = dict(inputs, optical=inputs['optical'].flip(-1))
+        changed = total(model.loss(other_optical, samples))
+        assert abs(changed['loss_ld'] - got['loss_ld']) > 1e-4 * got['loss_ld']
+        for k in ('loss_cls', 'loss_bbox', 'loss_dfl'):
+            assert changed[k] == pytest.approx(got[k], rel=1e-6), k
+        other_infrared = dict(inputs, infrared=inputs['infrared'].flip(-1))
+        assert total(model.loss(other_infrared, samples))['loss_cls'] != \
+            pytest.approx(got['loss_cls'], rel=1e-6)
+    parsed, _ = model.parse_losses(losses)
+    parsed.backward()
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in teacher.parameters())
+    assert state_hash(teacher.state_dict()) == before
+    model.eval()
+    with torch.no_grad():
+        preds = model.predict(dict(infrared=inputs['infrared']), samples)
+    assert len(preds) == 2 and preds[0].pred_instances.bboxes.shape[-1] == 4
+
+
+def test_cross_modal_ld_refuses_a_pair_it_cannot_compare(teacher_file):
+    """Bad set-ups, each one error naming the key or the two modalities: one modality
+    for both, no paired preprocessor, a modality without its preprocessor (at build
+    time); images of a pair at two sizes (first batch)."""
+    with pytest.raises(ValueError, match=r"student_input and model.teacher_input are both "
+                       r"'infrared'.*KnowledgeDistillationSingleStageDetector"):
+        build_cross(teacher_file, teacher_input='infrared')
+    with pytest.raises(ValueError, match=r"model\.data_preprocessor: .*paired batches.*"
+                       r"mmkd\.MultiModalDataPreprocessor"):
+        build_cross(teacher_file, data_preprocessor=dict(type='DetDataPreprocessor'))
+    dp = Config.fromfile(CROSS_CFG).model.data_preprocessor
+    dp.preprocessors.pop('optical')
+    with pytest.raises(KeyError, match=r"preprocessors has no \['optical'\] entry"):
+        build_cross(teacher_file, data_preprocessor=dp)
+    model = build_cross(teacher_file)
+    model.train()
+    inputs, samples = paired_batch(model, size=64, optical_size=96)
+    with pytest.raises(ValueError, match=r"'infrared' batch is \(2, 1, 64, 64\) and the "
+                       r"'optical' batch \(2, 3, 96, 96\).*mmkd\.PairedResize"):
+        model.loss(inputs, samples)
+    with pytest.raises(KeyError, match=r"the teacher reads modality 'optical', but the "
+                       r"batch holds \['infrared'\]"):
+        model.loss(dict(infrared=inputs['infrared']), samples)
+
+
+def test_cross_modal_ld_run_exports_the_infrared_gfl(tmp_path, teacher_file):
+    """One epoch of a real mmengine run of the cross-modal LD config on paired data:
+    the exported student is a plain mmdet GFL on one band whose config reads the
+    infrared images with mmdet's CocoDataset, predicting as the trained student."""
+    from mmdet.registry import MODELS
+    from mmengine.runner import Runner
+
+    from mmkd.models.distillers.integrity import state_hash
+    from mmkd.testing import make_synthetic_det
+    data = make_synthetic_det(str(tmp_path / 'data'), num_train=4, num_val=1, size=64,
+                              seed=3)
+    cfg = Config.fromfile(CROSS_CFG)
+    cfg.merge_from_dict({
+        'model.teacher_ckpt': teacher_file,
+        'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 2,
+        'default_hooks.checkpoint.interval': 1,
+        'train_dataloader.dataset.data_root': data,
+        'train_dataloader.batch_size': 2, 'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_dataloader.dataset.pipeline.2.sizes': (64, 64)})
+    cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
+    cfg.test_dataloader = cfg.test_evaluator = cfg.test_cfg = None
+    cfg.work_dir = str(tmp_path / 'ldx')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    ckpt = torch.load(tmp_path / 'ldx' / 'epoch_1.pth', weights_only=False)
+    assert ckpt['meta']['teacher_hashes'] == {'teacher': state_hash(
+        torch.load(teacher_file, weights_only=False)['state_dict'])}
+    out = tmp_path / 'ldx' / 'student'
+    student_cfg = Config.fromfile(str(out / 'student_config.py'))
+    assert 'mmkd' not in (out / 'student_config.py').read_text()
+    assert (student_cfg.model.type, student_cfg.model.backbone.in_channels) == ('GFL', 1)
+    assert student_cfg.train_dataloader.dataset.data_prefix == dict(img='infrared/')
+    plain = MODELS.build(student_cfg.model)
+    plain.load_state_dict(torch.load(out / 'student.pth', weights_only=True)['state_dict'],
+                          strict=True)
+    model = runner.model
+    model.eval()
+    plain.eval()
+    inputs, samples = paired_batch(model)
+    with torch.no_grad():
+        a = model.bbox_head(model.extract_feat(inputs))
+        b = plain.bbox_head(plain.extract_feat(inputs['infrared']))
+    for x, y in zip(sum(a, []), sum(b, [])):
+        assert torch.equal(x, y)

@@ -241,6 +241,40 @@ def test_det_ld_dry_run_points_mmdets_kd_detector_at_the_teacher_trained_here(tm
     assert 'no full scale' in str(code) and 'ld_r18-gflv1-r101_fpn_1x_coco' in str(code)
 
 
+def test_cross_modal_ld_dry_run_sizes_both_renderings_and_reads_the_optical_teacher(
+        tmp_path):
+    """det-ld-cross-modal: det-ld's GFL teacher (optical, its 64 epochs) and mmkd's paired
+    KD detector reading it; the infrared baseline and the paired LD run both at the
+    scale's 128 px (the paired dataset's PairedResize sizes every modality)."""
+    work = tmp_path / 'work'
+    ev.main(['det-ld-cross-modal', '--dry-run', '--seeds', '0', '--work-dir', str(work),
+             '--no-readme', '--results-dir', str(tmp_path / 'res')])
+    table = ev.TABLES['det-ld-cross-modal']
+    assert table['teacher']['config'] == ev.TABLES['det-ld']['teacher']['config']
+    assert table['cpu'] == dict(ev.TABLES['det-kd']['cpu'], teacher_epochs=64)
+    assert table['gate'] == ev.TABLES['det-kd']['gate']
+    t, base, ld = cfg(work, 'teacher'), cfg(work, 'gfl_infrared_seed0'), cfg(
+        work, 'ld_optical_seed0')
+    assert t.train_cfg.max_epochs == 64 and t.train_dataloader.dataset.data_prefix == dict(
+        img='optical/')
+    assert base.model.type == 'GFL' and base.model.backbone.in_channels == 1
+    assert base.train_dataloader.dataset.data_prefix == dict(img='infrared/')
+    assert base.train_dataloader.dataset.pipeline[2].scale == (128, 128)
+    tdir = str(work / 'teacher')
+    assert ld.model.type == 'mmkd.PairedKDSingleStageDetector'
+    assert (ld.model.student_input, ld.model.teacher_input) == ('infrared', 'optical')
+    assert ld.model.teacher_config == osp.join(tdir, 'run_config.py')
+    assert ld.model.teacher_ckpt == osp.join(tdir, 'epoch_64.pth')
+    root = osp.join(REPO, 'data', 'synthetic_det_128px_200-300')
+    for split in ('train', 'val', 'test'):
+        ds = ld[f'{split}_dataloader'].dataset
+        assert ds.type == 'mmkd.PairedCocoDataset' and ds.data_root == root + '/'
+        resize = [x for x in ds.pipeline if x['type'] == 'mmkd.PairedResize']
+        assert len(resize) == 1 and resize[0].sizes == (128, 128)
+    assert ld.train_dataloader.dataset.ann_file == 'annotations/train.json'
+    assert ld.val_evaluator.ann_file == osp.join(root, 'annotations/val.json')
+
+
 def spread_results(values, keys=('hard', 'hard+pdf', 'hard+mse', 'soft'), json_seeds=False):
     """A results' ``runs`` from ``{key: [value per seed]}`` (None: a failed seed)."""
     return dict(runs={k: {(str(s) if json_seeds else s): (None if v is None else

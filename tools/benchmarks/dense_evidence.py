@@ -3,7 +3,8 @@ resumable command per table, a teacher gate, >= 3 seeds, medians and paired per-
 differences with 95 % intervals (the protocol of ``cls_evidence.py``, for the
 segmentation and detection tracks).
 
-    python tools/benchmarks/dense_evidence.py {disoptnet,det-kd,det-kd-generic,det-ld}
+    python tools/benchmarks/dense_evidence.py {disoptnet,det-kd,det-kd-generic,det-ld,
+                                               det-ld-cross-modal}
         [--seeds 0 1 2]
         [--methods ...] [--extra] [--jobs 2] [--threads 1] [--work-dir DIR]
         [--readme README] [--results-dir DIR] [--full [--dataset ...] [--folds ...]]
@@ -70,6 +71,14 @@ Tables (``TABLES`` in ``dense_evidence_lib/tables.py``):
   distributions, which the RetinaNet teacher has not), the GFL R18-FPN student on the
   labels alone as the baseline, and LD. No ``--full``: LD's full scale is mmdet's COCO
   recipe (``mmdet::ld/ld_r18-gflv1-r101_fpn_1x_coco.py``).
+- ``det-ld-cross-modal`` (issue #14): cross-modal LD, declared after ``det-ld``'s gate
+  refused the same-modality pair: ``det-ld``'s GFL R50-PAFPN teacher on the optical
+  rendering (64 epochs, the longer of the two ``det-ld`` measured) teaches the GFL
+  R18-FPN that reads the infrared rendering of the same scenes
+  (``mmkd.PairedKDSingleStageDetector``: mmdet's KD detector and ``LDHead`` with the
+  student and the teacher reading two modalities of the paired batch); the baseline is
+  that student on infrared alone. ``det-kd``'s data, scale, student schedule and gate
+  (the optical teacher on optical test images >= 1.5x the infrared baseline's median).
 
 CPU scale (the default; sized for 2 cores, ``--jobs 2 --threads 1``; how it was
 estimated: the ``cpu`` entries of ``TABLES`` and ``estimate()`` in

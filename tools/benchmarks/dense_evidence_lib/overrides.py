@@ -12,6 +12,8 @@ from _evidence_common import REPO
 
 from .tables import K
 
+# mmdet's KD detector (LD) and mmkd's paired variant, as the configs name them
+MMDET_KD = ('KnowledgeDistillationSingleStageDetector', 'mmkd.PairedKDSingleStageDetector')
 # EfficientNet stages 1..5 (strides 2..32): the U-Net decoder's in_channels
 STAGES = dict(b0=[16, 24, 40, 112, 320], b3=[24, 32, 48, 136, 384],
               b4=[24, 32, 56, 160, 448])
@@ -65,9 +67,10 @@ def model_overrides(ctx, entry, fold):
         if 'soft' in (model.get('losses') or {}):
             m['losses'] = dict(soft=soft_overrides(model, entry))
         over['model'] = m
-    elif model.get('type') == 'KnowledgeDistillationSingleStageDetector':
-        # mmdet's KD detector (LD): the teacher as trained here, its written config
-        # and its last checkpoint *file* (mmdet loads it while the model is built)
+    elif model.get('type') in MMDET_KD:
+        # mmdet's KD detector (LD; mmkd's paired variant for the cross-modal table): the
+        # teacher as trained here, its written config and its last checkpoint *file*
+        # (mmdet loads it while the model is built)
         over['model'] = dict(teacher_config=osp.join(teacher_dir, 'run_config.py'),
                              teacher_ckpt=ctx['teacher_file'](fold))
     elif arch:
@@ -200,8 +203,12 @@ def det_data_overrides(ctx, entry, fold):
         train_ann, test_ann = 'annotations/train.json', 'annotations/val.json'
     for split in ('train', 'val', 'test'):
         pipe = cfg[f'{split}_dataloader'].dataset.pipeline
-        i = next(i for i, t in enumerate(pipe) if t['type'] == 'Resize')
-        ds = dict(data_root=root + '/', pipeline={str(i): dict(scale=(size, size))},
+        # mmdet's Resize (scale, w x h), or mmkd's PairedResize of a paired dataset
+        # (sizes: every modality to the one size)
+        i, resize = next((i, dict(scale=(size, size)) if t['type'] == 'Resize' else
+                          dict(sizes=(size, size))) for i, t in enumerate(pipe)
+                         if t['type'] in ('Resize', 'mmkd.PairedResize'))
+        ds = dict(data_root=root + '/', pipeline={str(i): resize},
                   ann_file=train_ann if split == 'train' else test_ann)
         if dataset == 'xview':
             ds.update(data_prefix=dict(img='images/'), metainfo=dict(classes=classes))

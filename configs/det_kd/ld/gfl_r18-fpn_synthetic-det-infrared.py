@@ -1,0 +1,20 @@
+# LD's cross-modal student on its own, and the baseline of the cross-modal LD table
+# (ground truth only, no teacher): the GFL R18-FPN (./gfl_r18-fpn_synthetic-det.py) on the
+# single-band infrared rendering of the synthetic benchmark, with mmdet's own dataset and
+# transforms, as the RetinaNet grid's infrared student
+# (../cross_modal/retinanet_r18-fpn_synthetic-det-infrared.py; both read
+# ../cross_modal/_base_/infrared_data.py: one band in, in_channels=1, the infrared
+# statistics of the generated training split).
+_base_ = ['./gfl_r18-fpn_synthetic-det.py', '../cross_modal/_base_/infrared_data.py']
+_ir = _base_.pop('infrared_data')
+
+model = dict(backbone=dict(in_channels=1), data_preprocessor=_ir.preprocessor)
+
+train_pipeline = _ir.train_pipeline
+test_pipeline = _ir.test_pipeline
+train_dataloader = dict(
+    dataset=dict(data_prefix=dict(img='infrared/'), pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(data_prefix=dict(img='infrared/'), pipeline=test_pipeline))
+test_dataloader = val_dataloader
+del _ir
