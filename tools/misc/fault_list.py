@@ -170,6 +170,22 @@ def ld_teacher_ckpt_missing(tmp):
     check_teacher_ckpt(cfg)
 
 
+@fault("cross-modal LD: the pair's images at two sizes",
+       expect=(r"^ValueError: the 'infrared' batch is \(2, 1, 64, 64\) and the 'optical' "
+               r'batch \(2, 3, 96, 96\)', r'mmkd\.PairedResize'))
+def ld_pair_sizes_differ(tmp):
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'det_kd', 'ld', 'ld_gfl_r50-pafpn-'
+                                   'optical_r18-fpn-infrared_synthetic-det.py'))
+    cfg.model.teacher_ckpt = None  # a random teacher: the sizes are checked first
+    model = MODELS.build(cfg.model)
+    model.loss(dict(infrared=torch.zeros(2, 1, 64, 64),
+                    optical=torch.zeros(2, 3, 96, 96)), [])
+
+
 @fault('teacher work dir with no checkpoint yet')
 def empty_work_dir(tmp):
     distiller(tmp, teacher=dict(model=classifier(width=16), checkpoint=tmp))
